@@ -1,0 +1,64 @@
+"""What every instrument driver is: built from config, owns its I/O, emits TestResults.
+
+The gateway core only knows this module and the registry; it never imports a
+specific driver. Durability rule: a driver awaits ``sink(result)`` — which
+returns only once the result is committed to the outbox — *before* it
+acknowledges the reading to the instrument (ack register, ASTM ACK, ...).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from protocols.result import Sample, Site, TestResult
+
+ResultSink = Callable[[TestResult], Awaitable[None]]
+"""Durably stores one result; returns only after the commit."""
+
+
+class DriverError(Exception):
+    """Base of driver errors."""
+
+
+class DriverConfigError(DriverError):
+    """A driver's config section is invalid; the message names the key and why."""
+
+
+@dataclass(frozen=True)
+class LabelSource:
+    """Sample labels the technician set per channel (room page); default: none known."""
+
+    take: Callable[[int | str | None], tuple[Sample, str | None]] = field(
+        default=lambda channel: (Sample(), None)
+    )
+    """Return (sample label, operator override) bound to the next result on ``channel``."""
+
+
+@dataclass(frozen=True)
+class DriverContext:
+    """What a driver needs from the gateway to turn readings into TestResults."""
+
+    site: Site
+    instrument_id: str
+    operator: str
+    clock: Callable[[], datetime]
+    """Gateway clock, timezone-aware; used for ``received_at``."""
+    labels: LabelSource = field(default_factory=LabelSource)
+
+
+class Driver(abc.ABC):
+    """One connected instrument. ``run`` reads until cancelled, reconnecting on its own."""
+
+    name: str = ""
+
+    def __init__(self, options: dict[str, Any], context: DriverContext) -> None:
+        self.options = options
+        self.context = context
+
+    @abc.abstractmethod
+    async def run(self, sink: ResultSink) -> None:
+        """Read the instrument forever, awaiting ``sink`` for every result before acking it."""
