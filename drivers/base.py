@@ -16,8 +16,14 @@ from typing import Any
 
 from protocols.result import Sample, Site, TestResult
 
-ResultSink = Callable[[TestResult], Awaitable[None]]
-"""Durably stores one result; returns only after the commit."""
+ResultSink = Callable[[TestResult, str | None], Awaitable[bool]]
+"""``await sink(result, source_key)`` durably stores one result and returns after the commit.
+
+``source_key`` identifies the reading at its source (e.g. ``"<serial>:<result seq>"``) so a
+reading seen again after a crash between commit and instrument ack is not stored twice: the
+sink returns ``True`` when it stored the result, ``False`` when that key was already stored.
+Drivers without such an identity pass ``None``.
+"""
 
 
 class DriverError(Exception):
@@ -61,4 +67,8 @@ class Driver(abc.ABC):
 
     @abc.abstractmethod
     async def run(self, sink: ResultSink) -> None:
-        """Read the instrument forever, awaiting ``sink`` for every result before acking it."""
+        """Read the instrument forever, awaiting ``sink`` for every result before acking it.
+
+        Must survive instrument faults (log them, resynchronise, reconnect with backoff) and
+        return only when cancelled.
+        """
