@@ -114,6 +114,8 @@ def verify_signature(envelope: dict[str, Any], public_raw: bytes) -> None:
         raise EnvelopeError("unknown_kid", "kid does not match the public key")
     try:
         signature = b64url_decode(envelope["sig"])
+        if b64url_encode(signature) != envelope["sig"]:
+            raise ValueError("sig is not canonical base64url")
         Ed25519PublicKey.from_public_bytes(public_raw).verify(signature, signing_bytes(envelope))
     except (InvalidSignature, ValueError) as exc:
         raise EnvelopeError("bad_signature", f"signature of seq {envelope.get('seq')} does not verify") from exc

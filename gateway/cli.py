@@ -1,0 +1,90 @@
+"""The ``kuaijian`` console script: gateway, audit, LIMS and simulator commands, and the demo.
+
+``lims`` and ``sim`` hand over to ``python -m lims_api`` / ``python -m firmware_sim`` in a
+child process, so the gateway package never imports those packages.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from .audit import BundleReadError, verify_path
+from .cli_gateway import gateway_app
+
+app = typer.Typer(help="kuaijian 快检: rapid-test rooms to LIMS.", no_args_is_help=True, add_completion=False)
+app.add_typer(gateway_app, name="gateway", help="The test-room gateway daemon.")
+audit_app = typer.Typer(help="Export and verify audit bundles.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+console = Console(stderr=True, soft_wrap=True)
+PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+
+
+def _hand_over(module: str, args: list[str]) -> int:
+    """Run ``python -m module args`` in a child process and return its exit code."""
+    try:
+        return subprocess.call([sys.executable, "-m", module, *args])
+    except KeyboardInterrupt:
+        return 130
+
+
+@app.command("lims", context_settings=PASS_THROUGH)
+def lims(ctx: typer.Context) -> None:
+    """LIMS service commands (serve, init-db, export, ...): see `kuaijian lims --help`."""
+    raise typer.Exit(_hand_over("lims_api", ctx.args or ["--help"]))
+
+
+@app.command("sim", context_settings=PASS_THROUGH)
+def sim(ctx: typer.Context) -> None:
+    """Run a simulated instrument: `kuaijian sim enzyme|gold|astm [options]`."""
+    raise typer.Exit(_hand_over("firmware_sim", ctx.args))
+
+
+@audit_app.command("export", context_settings=PASS_THROUGH)
+def audit_export(ctx: typer.Context) -> None:
+    """Write an audit bundle from the LIMS database: `--db URL --out DIR [--from D] [--to D] [--site S] [--tar]`."""
+    raise typer.Exit(_hand_over("lims_api", ["export", *ctx.args]))
+
+
+@audit_app.command("verify")
+def audit_verify(path: Path = typer.Argument(..., help="Bundle directory or .tar.gz")) -> None:
+    """Verify a bundle offline; exit 1 and name each fault if anything is wrong."""
+    try:
+        report = verify_path(path)
+    except BundleReadError as exc:
+        console.print(f"[red]cannot read bundle:[/red] {exc}")
+        raise typer.Exit(2) from None
+    for fault in report.faults:
+        console.print(f"[red]FAIL[/red] {fault}", markup=True, highlight=False)
+    chains = ", ".join(f"{gw} up to seq {seq}" for gw, seq in sorted(report.gateways.items()))
+    if report.ok:
+        console.print(f"[green]OK[/green] {report.envelopes} envelope(s) verified; chains: {chains or 'none'}")
+        return
+    console.print(f"[red]{len(report.faults)} fault(s)[/red] in {report.envelopes} envelope(s)")
+    raise typer.Exit(1)
+
+
+@app.command("demo")
+def demo(
+    results: int = typer.Option(0, help="Stop once this many results are stored at the LIMS (0: run until Ctrl-C)."),
+    export: Path | None = typer.Option(None, help="After stopping, write the audit bundle here."),
+    data_dir: Path = typer.Option(Path(".demo"), help="Working folder (wiped at start)."),
+    port: int = typer.Option(8700, help="LIMS HTTP port on 127.0.0.1 (0: any free port)."),
+) -> None:
+    """Run the whole chain on embedded defaults: LIMS, simulators, gateway; print the page URL."""
+    from .demo import run_demo
+
+    raise typer.Exit(run_demo(results=results, export=export, data_dir=data_dir, port=port, console=console))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

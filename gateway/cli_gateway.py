@@ -1,0 +1,139 @@
+"""``kuaijian gateway ...``: create, check and run a test-room gateway."""
+
+from __future__ import annotations
+
+import json
+import logging
+import tomllib
+from pathlib import Path
+
+import typer
+
+from .config import GatewayConfig, load_config, parse_config
+from .errors import ConfigError, GatewayError
+from .keys import generate_key_file, kid_of, load_private_key, public_key_b64url
+
+gateway_app = typer.Typer(help="The test-room gateway daemon.", no_args_is_help=True, add_completion=False)
+
+CONFIG_NAME = "gateway.toml"
+KEY_NAME = "gateway.key"
+CONFIG_OPTION = typer.Option(..., "--config", "-c", help="Path of gateway.toml.")
+
+_TEMPLATE = """\
+# kuaijian gateway configuration; every key is described in docs/configuration.md.
+
+[gateway]
+id = {gateway_id}  # envelope "gateway": ^[a-z0-9][a-z0-9-]{{0,63}}$
+key_file = "{key_name}"  # Ed25519 key, PKCS#8 PEM, mode 0600 (relative to this file)
+outbox = "outbox.sqlite3"  # SQLite outbox (relative to this file)
+operator = "tech-001"  # technician id used when the room page names nobody
+# status_port = 8780  # reserved for the local status page
+
+[site]
+id = {site_id}
+kind = {site_kind}  # market | supermarket | school | canteen | station
+name = {site_name}
+
+[lims]
+url = {lims_url}
+batch_size = 100
+timeout_s = 10
+retry_min_s = 0.5
+retry_max_s = 30
+
+[[instruments]]
+id = "ei-01"
+driver = "enzyme_inhibition"
+enabled = true
+
+[instruments.options]
+port = "/dev/ttyUSB0"
+"""
+
+
+def _toml_string(value: str) -> str:
+    """A TOML basic string (JSON string escapes are valid TOML escapes)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(1)
+
+
+@gateway_app.command("init")
+def init(
+    directory: Path = typer.Option(Path("."), "--dir", help="Folder to write gateway.toml and gateway.key into."),
+    gateway_id: str = typer.Option("gw-01", help="Gateway id (lowercase letters, digits, '-')."),
+    site_id: str = typer.Option("site-01", help="Site id as enrolled at the LIMS."),
+    site_kind: str = typer.Option("market", help="market | supermarket | school | canteen | station."),
+    site_name: str = typer.Option("Example market", help="Site name shown on published results."),
+    lims_url: str = typer.Option("http://127.0.0.1:8000", help="Base URL of the LIMS."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing config and REPLACE the key."),
+) -> None:
+    """Write gateway.toml (one example instrument) and a new gateway.key (mode 0600)."""
+    config_path, key_path = directory / CONFIG_NAME, directory / KEY_NAME
+    existing = [str(path) for path in (config_path, key_path) if path.exists()]
+    if existing and not force:
+        raise _fail(f"refusing to overwrite {', '.join(existing)}; pass --force to replace them (new key!)")
+    text = _TEMPLATE.format(
+        gateway_id=_toml_string(gateway_id),
+        key_name=KEY_NAME,
+        site_id=_toml_string(site_id),
+        site_kind=_toml_string(site_kind),
+        site_name=_toml_string(site_name),
+        lims_url=_toml_string(lims_url),
+    )
+    try:
+        parse_config(tomllib.loads(text), source=config_path, text=text)
+        directory.mkdir(parents=True, exist_ok=True)
+        key = generate_key_file(key_path, overwrite=force)
+    except (ConfigError, GatewayError) as exc:
+        raise _fail(str(exc)) from None
+    config_path.write_text(text, "utf-8")
+    typer.echo(f"config:     {config_path}")
+    typer.echo(f"key file:   {key_path} (mode 0600)")
+    typer.echo(f"public key: {public_key_b64url(key)}")
+    typer.echo(f"kid:        {kid_of(key)}")
+    typer.echo("Enrol the public key for this gateway at the LIMS, then run: kuaijian gateway run --config ...")
+
+
+def _load(config: Path) -> GatewayConfig:
+    try:
+        return load_config(config)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+
+
+@gateway_app.command("check-config")
+def check_config(config: Path = CONFIG_OPTION) -> None:
+    """Validate the config file; print each problem and exit 1 if there is any."""
+    loaded = _load(config)
+    enabled = sum(1 for instrument in loaded.instruments if instrument.enabled)
+    typer.echo(f"{config}: ok (gateway {loaded.gateway.id}, {enabled} enabled instrument(s))")
+
+
+@gateway_app.command("pubkey")
+def pubkey(config: Path = CONFIG_OPTION) -> None:
+    """Print the gateway's public key (base64url) and kid, on one line."""
+    loaded = _load(config)
+    try:
+        key = load_private_key(loaded.gateway.key_file)
+    except GatewayError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"{public_key_b64url(key)} {kid_of(key)}")
+
+
+@gateway_app.command("run")
+def run(config: Path = CONFIG_OPTION) -> None:
+    """Run the daemon (JSON logs on stderr) until SIGTERM/SIGINT; exit 0 after a clean stop."""
+    from .daemon import serve
+    from .logging_setup import setup_json_logging
+
+    loaded = _load(config)
+    setup_json_logging()
+    try:
+        serve(loaded)
+    except GatewayError as exc:
+        logging.getLogger("gateway").error("gateway cannot run: %s", exc)
+        raise typer.Exit(1) from None

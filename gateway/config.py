@@ -1,0 +1,163 @@
+"""Gateway configuration: one TOML file, validated at the edge (see docs/configuration.md)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import ErrorDetails
+
+from drivers import registry
+from protocols.envelope import GATEWAY_ID
+from protocols.result import Site, SiteKind
+
+from .config_lines import KeyLines, Loc, format_loc
+from .errors import ConfigError
+
+INSTRUMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+ConfigPath = Annotated[Path, Field(strict=False)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class GatewaySection(_Section):
+    """``[gateway]``: identity, key, outbox and default operator."""
+
+    id: Annotated[str, Field(pattern=GATEWAY_ID.pattern)]
+    key_file: ConfigPath
+    outbox: ConfigPath
+    operator: Annotated[str, Field(min_length=1)]
+    status_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+
+    @field_validator("key_file", "outbox")
+    @classmethod
+    def _relative_to_config_folder(cls, value: Path, info: ValidationInfo) -> Path:
+        base = (info.context or {}).get("base_dir")
+        return value if value.is_absolute() or base is None else Path(base) / value
+
+
+class SiteSection(_Section):
+    """``[site]``: the test room this gateway serves."""
+
+    id: Annotated[str, Field(min_length=1)]
+    kind: SiteKind
+    name: Annotated[str, Field(min_length=1)]
+
+    def to_site(self) -> Site:
+        """The ``site`` member every TestResult of this gateway carries."""
+        return Site(id=self.id, kind=self.kind, name=self.name)
+
+
+class LimsSection(_Section):
+    """``[lims]``: where and how envelopes are uploaded."""
+
+    url: str
+    batch_size: Annotated[int, Field(ge=1, le=10_000)] = 100
+    timeout_s: Annotated[float, Field(gt=0)] = 10.0
+    retry_min_s: Annotated[float, Field(gt=0)] = 0.5
+    retry_max_s: Annotated[float, Field(gt=0)] = 30.0
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _retry_bounds_ordered(self) -> LimsSection:
+        if self.retry_max_s < self.retry_min_s:
+            raise ValueError(f"retry_max_s ({self.retry_max_s}) is below retry_min_s ({self.retry_min_s})")
+        return self
+
+
+class InstrumentSection(_Section):
+    """``[[instruments]]``: one connected analyzer and the driver that reads it."""
+
+    id: Annotated[str, Field(pattern=INSTRUMENT_ID.pattern)]
+    driver: str
+    enabled: bool = True
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("driver")
+    @classmethod
+    def _registered_driver(cls, value: str) -> str:
+        if value not in registry.available():
+            raise ValueError(f"unknown driver {value!r}; known: {', '.join(registry.available())}")
+        return value
+
+
+class GatewayConfig(_Section):
+    """The whole gateway.toml."""
+
+    gateway: GatewaySection
+    site: SiteSection
+    lims: LimsSection
+    instruments: list[InstrumentSection] = Field(default_factory=list)
+
+
+def load_config(path: str | Path) -> GatewayConfig:
+    """Read and validate a gateway TOML file; relative paths resolve against its folder."""
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: config file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot read config file: {exc}"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"at line (\d+)", str(exc))
+        where = f"{path}:{match.group(1)}" if match else str(path)
+        raise ConfigError([f"{where}: TOML syntax error: {exc}"]) from None
+    return parse_config(data, source=path, text=text)
+
+
+def parse_config(data: dict[str, Any], *, source: Path, text: str = "") -> GatewayConfig:
+    """Validate already parsed TOML ``data`` read from ``source`` (``text`` locates lines)."""
+    lines = KeyLines(text)
+    try:
+        config = GatewayConfig.model_validate(data, context={"base_dir": source.parent})
+    except ValidationError as exc:
+        raise ConfigError([_issue(source, lines, err["loc"], _why(err)) for err in exc.errors()]) from None
+    duplicates = _duplicate_instrument_ids(config)
+    if duplicates:
+        raise ConfigError([_issue(source, lines, loc, why) for loc, why in duplicates])
+    return config
+
+
+def _duplicate_instrument_ids(config: GatewayConfig) -> list[tuple[Loc, str]]:
+    first_index: dict[str, int] = {}
+    found: list[tuple[Loc, str]] = []
+    for index, instrument in enumerate(config.instruments):
+        if instrument.id in first_index:
+            why = f"duplicate instrument id {instrument.id!r} (first used by instruments[{first_index[instrument.id]}])"
+            found.append((("instruments", index, "id"), why))
+        first_index.setdefault(instrument.id, index)
+    return found
+
+
+def _issue(source: Path, lines: KeyLines, loc: Loc, why: str) -> str:
+    line = lines.line_of(loc)
+    where = f"{source}:{line}" if line is not None else str(source)
+    return f"{where}: {format_loc(loc)}: {why}"
+
+
+def _why(err: ErrorDetails) -> str:
+    kind, message = err["type"], err["msg"]
+    if kind == "missing":
+        return "missing table" if len(err["loc"]) == 1 else "missing required key"
+    if kind == "extra_forbidden":
+        return "unknown key (misspelt?)"
+    if kind == "value_error":
+        return message.removeprefix("Value error, ")
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return f"wrong type: {message}, got {type(err['input']).__name__} {err['input']!r}"
+    return f"{message}, got {err['input']!r}"

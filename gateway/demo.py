@@ -1,0 +1,149 @@
+"""``kuaijian demo``: the whole chain on embedded defaults, each part a real process.
+
+LIMS (SQLite under the data dir) → enrol a gateway → simulated instruments on
+ptys / TCP → gateway daemon → results on the LIMS page; optionally stop after N
+results and export an audit bundle.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+import tomllib
+from pathlib import Path
+
+import httpx
+import tomli_w
+from rich.console import Console
+
+from .procs import Child, ChildError, python_module, start
+
+SITE = {"id": "yz-market-07", "kind": "market", "name": "渝中区七星岗农贸市场"}
+GATEWAY_ID = "gw-demo-01"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def simulators(data_dir: Path) -> list[tuple[str, list[str], dict[str, object]]]:
+    """(name, simulator argv, gateway instrument entry) for each demo instrument."""
+    enzyme_link = str(data_dir / "ttyEI01")
+    return [
+        (
+            "sim-enzyme",
+            python_module("firmware_sim", "enzyme", "--link", enzyme_link, "--interval", "0.2",
+                          "--channels", "4", "--seed", "7"),
+            {"id": "ei-01", "driver": "enzyme_inhibition", "options": {"port": enzyme_link}},
+        ),
+    ]
+
+
+def _wait_http(url: str, timeout: float, child: Child) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if child.process.poll() is not None:
+            raise ChildError(f"{child.name} exited with {child.process.returncode}; see {child.log_path}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise ChildError(f"{url} did not answer within {timeout:.0f} s; see {child.log_path}")
+
+
+def _init_gateway(data_dir: Path, lims_url: str, instruments: list[dict[str, object]]) -> tuple[Path, str]:
+    """Create the gateway's config and key with the CLI; return (config path, public key)."""
+    gw_dir = data_dir / "gateway"
+    subprocess.run(
+        python_module("gateway.cli", "gateway", "init", "--dir", str(gw_dir), "--gateway-id", GATEWAY_ID,
+                      "--site-id", SITE["id"], "--site-kind", SITE["kind"], "--site-name", SITE["name"],
+                      "--lims-url", lims_url),
+        check=True, capture_output=True,
+    )
+    config_path = gw_dir / "gateway.toml"
+    config = tomllib.loads(config_path.read_text("utf-8"))
+    config["instruments"] = instruments
+    config["lims"]["retry_max_s"] = 2.0
+    config_path.write_text(tomli_w.dumps(config), "utf-8")
+    out = subprocess.run(python_module("gateway.cli", "gateway", "pubkey", "--config", str(config_path)),
+                         check=True, capture_output=True, text=True).stdout
+    public_key = out.split()[0]
+    return config_path, public_key
+
+
+def _stored_count(lims_url: str) -> int:
+    try:
+        chain = httpx.get(f"{lims_url}/api/v1/gateways/{GATEWAY_ID}/chain", timeout=2.0)
+    except httpx.HTTPError:
+        return 0
+    return int(chain.json().get("count", 0)) if chain.status_code == 200 else 0
+
+
+def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, console: Console) -> int:
+    """Run the demo; returns the process exit code."""
+    shutil.rmtree(data_dir, ignore_errors=True)
+    (data_dir / "logs").mkdir(parents=True)
+    logs = data_dir / "logs"
+    port = port or free_port()
+    lims_url = f"http://127.0.0.1:{port}"
+    db_url = f"sqlite:///{(data_dir / 'lims.sqlite3').resolve()}"
+    admin_token = secrets.token_urlsafe(16)
+    children: list[Child] = []
+    started = time.monotonic()
+    try:
+        lims = start("lims", python_module("lims_api", "serve", "--host", "127.0.0.1", "--port", str(port),
+                                           "--db", db_url, "--admin-token", admin_token,
+                                           "--data-dir", str(data_dir)), logs)
+        children.append(lims)
+        _wait_http(f"{lims_url}/healthz", 30, lims)
+        instruments = []
+        for name, argv, instrument in simulators(data_dir):
+            children.append(start(name, argv, logs, ready_prefix="READY"))
+            instruments.append(instrument)
+        config_path, public_key = _init_gateway(data_dir, lims_url, instruments)
+        enrol = httpx.post(f"{lims_url}/api/v1/gateways", headers={"Authorization": f"Bearer {admin_token}"},
+                           json={"gateway": GATEWAY_ID, "site": SITE, "public_key": public_key}, timeout=10)
+        enrol.raise_for_status()
+        children.append(start("gateway", python_module("gateway.cli", "gateway", "run", "--config",
+                                                       str(config_path)), logs))
+        console.print(f"LIMS page: [bold]{lims_url}/sites/{SITE['id']}/today[/bold]  (logs in {logs})")
+        _wait_for_results(lims_url, results, children, console)
+        elapsed = time.monotonic() - started
+        count = _stored_count(lims_url)
+        console.print(f"{count} result(s) stored at the LIMS after {elapsed:.1f} s")
+        _stop(children[1:])
+        if export is not None:
+            shutil.rmtree(export, ignore_errors=True)
+            subprocess.run(python_module("lims_api", "export", "--db", db_url, "--out", str(export)), check=True)
+            console.print(f"bundle written to {export}; check it with: kuaijian audit verify {export}")
+        return 0
+    except (ChildError, httpx.HTTPError, subprocess.CalledProcessError) as exc:
+        console.print(f"[red]demo failed:[/red] {exc}")
+        return 1
+    finally:
+        _stop(children)
+
+
+def _wait_for_results(lims_url: str, results: int, children: list[Child], console: Console) -> None:
+    """Block until ``results`` are stored (or forever when 0) while every child stays alive."""
+    try:
+        while results <= 0 or _stored_count(lims_url) < results:
+            for child in children:
+                if child.process.poll() is not None:
+                    raise ChildError(f"{child.name} exited with {child.process.returncode}; see {child.log_path}")
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        console.print("stopping…")
+
+
+def _stop(children: list[Child]) -> None:
+    for child in reversed(children):
+        child.stop()

@@ -1,0 +1,191 @@
+"""Durable outbox: the gateway's hash-chained log of signed envelopes (SQLite).
+
+Every result is sealed and committed here before the driver acks the instrument,
+so ``synchronous=FULL`` is used: in WAL mode ``NORMAL`` may lose the last commits
+on power loss, and a lost commit would mean a lost result *and* a reused seq.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from protocols.envelope import GENESIS_PREV, canonical, envelope_hash, seal
+from protocols.result import TestResult
+
+from .errors import OutboxError
+
+Clock = Callable[[], datetime]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS envelopes (
+    seq INTEGER PRIMARY KEY,
+    result_id TEXT NOT NULL,
+    source_key TEXT UNIQUE,
+    envelope TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'rejected')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    delivered_at TEXT
+);
+CREATE INDEX IF NOT EXISTS envelopes_pending ON envelopes (seq) WHERE state = 'pending';
+"""
+_COLUMNS = "seq, result_id, source_key, envelope, hash, state, attempts, last_error"
+
+
+@dataclass(frozen=True)
+class StoredEnvelope:
+    """One row of the outbox; ``text`` is the envelope's JCS form, sent as is."""
+
+    seq: int
+    result_id: str
+    source_key: str | None
+    text: str
+    hash: str
+    state: str = "pending"
+    attempts: int = 0
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    """Numbers for status pages and logs."""
+
+    pending: int
+    delivered: int
+    rejected: int
+    last_seq: int
+    last_delivered_at: str | None
+
+
+class Outbox:
+    """One SQLite connection holding one gateway's chain; not thread-safe (use one loop)."""
+
+    def __init__(self, path: str | Path, *, gateway_id: str, private_key: Ed25519PrivateKey, clock: Clock) -> None:
+        self.path = Path(path)
+        self.gateway_id = gateway_id
+        self._key = private_key
+        self._clock = clock
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+            self._claim_gateway_id()
+        except sqlite3.Error as exc:
+            raise OutboxError(f"{self.path}: cannot open outbox: {exc}") from exc
+
+    def _claim_gateway_id(self) -> None:
+        """Bind the file to one gateway id: another id would fork nobody's chain but reuse seqs."""
+        self._db.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('gateway_id', ?)", (self.gateway_id,))
+        (stored,) = self._db.execute("SELECT value FROM meta WHERE name = 'gateway_id'").fetchone()
+        if stored != self.gateway_id:
+            self._db.close()
+            raise OutboxError(f"{self.path}: outbox belongs to gateway {stored!r}, not {self.gateway_id!r}")
+
+    def close(self) -> None:
+        """Close the connection (a WAL checkpoint happens on the last close)."""
+        self._db.close()
+
+    def append(self, result: TestResult, source_key: str | None) -> StoredEnvelope | None:
+        """Seal ``result`` as the next envelope and commit it; None if ``source_key`` is stored already."""
+        with self._transaction() as db:
+            if source_key is not None and db.execute(
+                "SELECT 1 FROM envelopes WHERE source_key = ?", (source_key,)
+            ).fetchone():
+                return None
+            last = db.execute("SELECT seq, hash FROM envelopes ORDER BY seq DESC LIMIT 1").fetchone()
+            seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_PREV)
+            envelope = seal(self._key, gateway=self.gateway_id, seq=seq, prev=prev, result=result.to_wire())
+            stored = StoredEnvelope(
+                seq=seq,
+                result_id=result.id,
+                source_key=source_key,
+                text=canonical(envelope).decode("utf-8"),
+                hash=envelope_hash(envelope),
+            )
+            db.execute(
+                "INSERT INTO envelopes (seq, result_id, source_key, envelope, hash, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (seq, stored.result_id, source_key, stored.text, stored.hash, self._now()),
+            )
+        return stored
+
+    def pending(self, limit: int, *, after_seq: int = 0) -> list[StoredEnvelope]:
+        """Up to ``limit`` pending envelopes with seq > ``after_seq``, oldest first."""
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM envelopes WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
+            (after_seq, limit),
+        ).fetchall()
+        return [StoredEnvelope(*row) for row in rows]
+
+    def get(self, seq: int) -> StoredEnvelope | None:
+        """The envelope at ``seq``, whatever its state."""
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM envelopes WHERE seq = ?", (seq,)).fetchone()
+        return StoredEnvelope(*row) if row else None
+
+    def mark_delivered(self, seqs: Iterable[int]) -> None:
+        """Record that the LIMS holds these envelopes (stored or duplicate)."""
+        now = self._now()
+        self._write_many(
+            "UPDATE envelopes SET state = 'delivered', delivered_at = ?, attempts = attempts + 1, last_error = NULL"
+            " WHERE seq = ? AND state = 'pending'",
+            [(now, seq) for seq in seqs],
+        )
+
+    def mark_rejected(self, seq: int, error: str) -> None:
+        """Record that the LIMS refused this envelope for good; it is not sent again."""
+        self._write_many(
+            "UPDATE envelopes SET state = 'rejected', attempts = attempts + 1, last_error = ?"
+            " WHERE seq = ? AND state = 'pending'",
+            [(error, seq)],
+        )
+
+    def note_failed_attempt(self, seqs: Iterable[int], error: str) -> None:
+        """Count an upload attempt that left these envelopes pending, and why."""
+        self._write_many(
+            "UPDATE envelopes SET attempts = attempts + 1, last_error = ? WHERE seq = ? AND state = 'pending'",
+            [(error, seq) for seq in seqs],
+        )
+
+    def counts(self) -> OutboxCounts:
+        """Pending/delivered/rejected counts, last seq and last delivery time."""
+        by_state = dict(self._db.execute("SELECT state, count(*) FROM envelopes GROUP BY state").fetchall())
+        last_seq, last_delivered_at = self._db.execute(
+            "SELECT coalesce(max(seq), 0), max(delivered_at) FROM envelopes"
+        ).fetchone()
+        return OutboxCounts(
+            pending=by_state.get("pending", 0),
+            delivered=by_state.get("delivered", 0),
+            rejected=by_state.get("rejected", 0),
+            last_seq=last_seq,
+            last_delivered_at=last_delivered_at,
+        )
+
+    def _write_many(self, sql: str, params: list[tuple[object, ...]]) -> None:
+        with self._transaction() as db:
+            db.executemany(sql, params)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` if the block raises."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _now(self) -> str:
+        return self._clock().isoformat(timespec="milliseconds")
+

@@ -1,0 +1,212 @@
+"""Offline verification of an audit export bundle (wire contract §3).
+
+Pure: callers read the files and pass their bytes; the verifier returns every
+fault it finds, each naming the file, line, gateway and seq concerned.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from . import envelope as env
+from .errors import EnvelopeError
+
+BUNDLE_FORMAT = "kuaijian-bundle/1"
+FAULT_KINDS = (
+    "manifest", "keys", "invalid_json", "schema", "unknown_key", "revoked_key",
+    "bad_signature", "seq_gap", "broken_prev", "fork", "count_mismatch", "checkpoint",
+)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One reason the bundle fails verification."""
+
+    kind: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """A gateway (or LIMS) public key from keys.json."""
+
+    gateway: str
+    kid: str
+    public_raw: bytes
+    valid_from: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass
+class Report:
+    """What verification found: envelope count, per-gateway last seq and faults."""
+
+    envelopes: int = 0
+    gateways: dict[str, int] = field(default_factory=dict)
+    faults: list[Fault] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.faults
+
+    def add(self, kind: str, where: str, message: str) -> None:
+        self.faults.append(Fault(kind, where, message))
+
+
+def _parse_time(value: Any, where: str, report: Report) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        report.add("keys", where, f"not an RFC 3339 time: {value!r}")
+        return None
+    if parsed.tzinfo is None:
+        report.add("keys", where, f"time without offset: {value!r}")
+        return None
+    return parsed
+
+
+def parse_keys(data: bytes, report: Report) -> dict[tuple[str, str], KeyRecord]:
+    """Index keys.json by (gateway, kid); malformed entries become ``keys`` faults."""
+    try:
+        entries = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        report.add("keys", "keys.json", f"not valid JSON: {exc}")
+        return {}
+    if not isinstance(entries, list):
+        report.add("keys", "keys.json", "must be a JSON list")
+        return {}
+    keys: dict[tuple[str, str], KeyRecord] = {}
+    for index, entry in enumerate(entries):
+        where = f"keys.json[{index}]"
+        try:
+            public_raw = env.b64url_decode(entry["public_key"])
+            gateway, kid = entry["gateway"], entry["kid"]
+        except (KeyError, TypeError, ValueError) as exc:
+            report.add("keys", where, f"needs gateway, kid and base64url public_key ({exc!r})")
+            continue
+        if len(public_raw) != 32 or env.key_id(public_raw) != kid:
+            report.add("keys", where, f"kid {kid!r} is not the SHA-256 prefix of its 32-byte public key")
+            continue
+        keys[(gateway, kid)] = KeyRecord(
+            gateway, kid, public_raw,
+            _parse_time(entry.get("valid_from"), where + ".valid_from", report),
+            _parse_time(entry.get("revoked_at"), where + ".revoked_at", report),
+        )
+    return keys
+
+
+def check_manifest(data: bytes, envelope_count: int, report: Report) -> dict[str, Any]:
+    """Check manifest.json's format and its envelope count against the lines found."""
+    try:
+        manifest = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        report.add("manifest", "manifest.json", f"not valid JSON: {exc}")
+        return {}
+    if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
+        report.add("manifest", "manifest.json", f"format must be {BUNDLE_FORMAT!r}")
+        return manifest if isinstance(manifest, dict) else {}
+    for member in ("created_at", "range", "sites", "counts"):
+        if member not in manifest:
+            report.add("manifest", "manifest.json", f"missing member {member!r}")
+    declared = (manifest.get("counts") or {}).get("envelopes")
+    if declared != envelope_count:
+        report.add(
+            "count_mismatch", "manifest.json",
+            f"counts.envelopes is {declared!r} but envelopes.jsonl holds {envelope_count} envelope(s)",
+        )
+    return manifest
+
+
+def _received_at(envelope: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(envelope["result"]["received_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _check_key(envelope: dict[str, Any], keys: dict[tuple[str, str], KeyRecord], where: str, report: Report) -> None:
+    record = keys.get((envelope["gateway"], envelope["kid"]))
+    if record is None:
+        report.add("unknown_key", where, f"kid {envelope['kid']} is not in keys.json for gateway {envelope['gateway']}")
+        return
+    received = _received_at(envelope)
+    if record.revoked_at is not None and (received is None or received >= record.revoked_at):
+        report.add("revoked_key", where, f"signed with kid {record.kid}, revoked at {record.revoked_at.isoformat()}")
+        return
+    try:
+        env.verify_signature(envelope, record.public_raw)
+    except EnvelopeError as exc:
+        report.add("bad_signature", where, exc.message)
+
+
+class _ChainWalker:
+    """Follows each gateway's envelopes in file order and reports gaps, forks and broken links."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.last: dict[str, tuple[int, str]] = {}
+
+    def step(self, envelope: dict[str, Any], digest: str, where: str) -> None:
+        gateway, seq = envelope["gateway"], envelope["seq"]
+        previous = self.last.get(gateway)
+        self.last[gateway] = (seq, digest)
+        self.report.gateways[gateway] = seq
+        if previous is None:
+            return
+        last_seq, last_hash = previous
+        if seq == last_seq:
+            if digest != last_hash:
+                self.report.add("fork", where, f"a second, different envelope for seq {seq}")
+            else:
+                self.report.add("fork", where, f"seq {seq} appears twice")
+        elif seq < last_seq:
+            self.report.add("schema", where, f"out of order: seq {seq} after seq {last_seq}")
+        elif seq > last_seq + 1:
+            self.report.add("seq_gap", where, f"seq {last_seq + 1}..{seq - 1} missing before seq {seq}")
+        elif envelope["prev"] != last_hash:
+            self.report.add("broken_prev", where, f"prev does not equal the hash of seq {last_seq}")
+
+
+def verify_envelopes(lines: list[bytes], keys: dict[tuple[str, str], KeyRecord], report: Report) -> None:
+    """Verify every envelope line: JSON, schema, key, signature, chain continuity."""
+    walker = _ChainWalker(report)
+    for number, line in enumerate(lines, start=1):
+        where = f"envelopes.jsonl line {number}"
+        try:
+            envelope = json.loads(line)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            report.add("invalid_json", where, f"not valid JSON: {exc}")
+            continue
+        try:
+            env.check_shape(envelope)
+            digest = env.envelope_hash(envelope)
+        except EnvelopeError as exc:
+            report.add("schema", where, exc.message)
+            continue
+        where = f"{where} (gateway {envelope['gateway']}, seq {envelope['seq']})"
+        report.envelopes += 1
+        _check_key(envelope, keys, where, report)
+        walker.step(envelope, digest, where)
+
+
+def split_lines(data: bytes) -> list[bytes]:
+    """Envelope lines of envelopes.jsonl (a final newline is optional, blank lines are ignored)."""
+    return [line for line in data.split(b"\n") if line.strip()]
+
+
+def verify_bundle(manifest: bytes, keys: bytes, envelopes: bytes) -> Report:
+    """Verify the three mandatory bundle files; returns a report listing every fault."""
+    report = Report()
+    lines = split_lines(envelopes)
+    check_manifest(manifest, len(lines), report)
+    verify_envelopes(lines, parse_keys(keys, report), report)
+    return report

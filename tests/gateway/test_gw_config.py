@@ -1,0 +1,137 @@
+"""Config loading: a valid file loads; every kind of fault names file, key path, line and why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.config import load_config
+from gateway.errors import ConfigError
+
+VALID = """\
+[gateway]
+id = "gw-test-01"
+key_file = "keys/gateway.key"
+outbox = "/var/lib/kuaijian/outbox.sqlite3"
+operator = "tech-001"
+
+[site]
+id = "yz-market-07"
+kind = "market"
+name = "七星岗农贸市场"
+
+[lims]
+url = "https://lims.example.cn/"
+
+[[instruments]]
+id = "ei-01"
+driver = "enzyme_inhibition"
+
+[instruments.options]
+port = "/dev/ttyUSB0"
+
+[[instruments]]
+id = "cg-01"
+driver = "modbus_profile"
+enabled = false
+options = { host = "192.168.1.20", port = 502 }
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "gateway.toml"
+    path.write_text(text, "utf-8")
+    return path
+
+
+def errors_of(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return caught.value.issues
+
+
+def test_valid_config_loads_with_defaults_and_resolved_paths(tmp_path):
+    config = load_config(write(tmp_path, VALID))
+    assert config.gateway.key_file == tmp_path / "keys" / "gateway.key"
+    assert config.gateway.outbox == Path("/var/lib/kuaijian/outbox.sqlite3")
+    assert config.gateway.status_port is None
+    assert config.lims.url == "https://lims.example.cn"
+    assert (config.lims.batch_size, config.lims.timeout_s, config.lims.retry_min_s, config.lims.retry_max_s) == (
+        100, 10.0, 0.5, 30.0)
+    assert [(i.id, i.enabled, i.options) for i in config.instruments] == [
+        ("ei-01", True, {"port": "/dev/ttyUSB0"}),
+        ("cg-01", False, {"host": "192.168.1.20", "port": 502}),
+    ]
+    assert config.site.to_site().kind == "market"
+
+
+def test_missing_file_is_named(tmp_path):
+    missing = tmp_path / "nope.toml"
+    assert errors_of(missing) == [f"{missing}: config file not found"]
+
+
+def test_toml_syntax_error_names_its_line(tmp_path):
+    path = write(tmp_path, VALID.replace('operator = "tech-001"', "operator = tech-001"))
+    [issue] = errors_of(path)
+    assert issue.startswith(f"{path}:5: TOML syntax error")
+
+
+def test_missing_key_names_key_path_and_table_line(tmp_path):
+    path = write(tmp_path, VALID.replace('kind = "market"\n', ""))
+    assert errors_of(path) == [f"{path}:7: site.kind: missing required key"]
+
+
+def test_missing_table_is_named(tmp_path):
+    path = write(tmp_path, VALID.replace('[lims]\nurl = "https://lims.example.cn/"\n', ""))
+    assert errors_of(path) == [f"{path}: lims: missing table"]
+
+
+def test_bad_site_kind_names_allowed_values_and_line(tmp_path):
+    path = write(tmp_path, VALID.replace('kind = "market"', 'kind = "farm"'))
+    [issue] = errors_of(path)
+    assert issue.startswith(f"{path}:9: site.kind: Input should be 'market', 'supermarket'")
+    assert issue.endswith("got 'farm'")
+
+
+def test_unknown_driver_lists_known_drivers(tmp_path):
+    path = write(tmp_path, VALID.replace('driver = "modbus_profile"', 'driver = "modbus"'))
+    assert errors_of(path) == [
+        f"{path}:24: instruments[1].driver: unknown driver 'modbus'; "
+        "known: astm_quantitative, enzyme_inhibition, modbus_profile"
+    ]
+
+
+def test_duplicate_instrument_ids_name_the_second_one(tmp_path):
+    path = write(tmp_path, VALID.replace('id = "cg-01"', 'id = "ei-01"'))
+    assert errors_of(path) == [
+        f"{path}:23: instruments[1].id: duplicate instrument id 'ei-01' (first used by instruments[0])"
+    ]
+
+
+def test_wrong_types_and_unknown_keys_are_all_reported(tmp_path):
+    text = VALID.replace('url = "https://lims.example.cn/"', 'url = "https://lims.example.cn/"\nbatch_size = "10"')
+    text = text.replace("enabled = false", 'enabled = "no"\ncolour = "red"')
+    path = write(tmp_path, text)
+    assert errors_of(path) == [
+        f"{path}:14: lims.batch_size: wrong type: Input should be a valid integer, got str '10'",
+        f"{path}:26: instruments[1].enabled: wrong type: Input should be a valid boolean, got str 'no'",
+        f"{path}:27: instruments[1].colour: unknown key (misspelt?)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('id = "gw-test-01"', 'id = "GW_01"', ":2: gateway.id: String should match pattern"),
+        ('url = "https://lims.example.cn/"', 'url = "ftp://x"', ":13: lims.url: must be an http:// or https:// URL"),
+        ('url = "https://lims.example.cn/"', 'url = "http://x"\nretry_min_s = 5\nretry_max_s = 1',
+         ":12: lims: retry_max_s (1.0) is below retry_min_s (5.0)"),
+        ('operator = "tech-001"', 'operator = "t"\nstatus_port = 70000',
+         ":6: gateway.status_port: Input should be less than or equal to 65535"),
+    ],
+)
+def test_value_rules_name_key_and_line(tmp_path, old, new, expected):
+    path = write(tmp_path, VALID.replace(old, new))
+    [issue] = errors_of(path)
+    assert issue.startswith(f"{path}{expected}"), issue

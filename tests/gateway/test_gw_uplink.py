@@ -1,0 +1,149 @@
+"""HTTP uplink against a real stand-in LIMS that verifies every envelope."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from gateway.config import LimsSection
+from gateway.uplink_http import HttpUplink, UploadFailed
+from protocols.result import Sample
+
+from .conftest import GATEWAY_ID, async_wait_until, result
+from .gw_standin_lims import StandInLims, free_port
+
+
+def lims_config(url: str, **overrides: object) -> LimsSection:
+    return LimsSection.model_validate({"url": url, "batch_size": 50, "timeout_s": 2.0, "retry_min_s": 0.02,
+                                       "retry_max_s": 0.2, **overrides})
+
+
+def fill(outbox, count: int) -> None:
+    for n in range(1, count + 1):
+        outbox.append(result(n), f"src:{n}")
+
+
+async def one_pass(outbox, lims_url: str, **overrides: object):
+    uplink = HttpUplink(outbox, lims_config(lims_url, **overrides))
+    try:
+        return await uplink.upload_pass()
+    finally:
+        await uplink.aclose()
+
+
+def test_pass_delivers_everything_in_batches(outbox, lims):
+    fill(outbox, 12)
+    report = asyncio.run(one_pass(outbox, lims.url, batch_size=5))
+    assert report.delivered == 12
+    assert lims.seqs(GATEWAY_ID) == list(range(1, 13))
+    assert lims.request_sizes == [5, 5, 2]
+    counts = outbox.counts()
+    assert (counts.pending, counts.delivered, counts.rejected) == (0, 12, 0)
+
+
+def test_duplicates_count_as_delivered(outbox, lims):
+    fill(outbox, 3)
+    asyncio.run(one_pass(outbox, lims.url))
+    outbox._db.execute("UPDATE envelopes SET state = 'pending'")  # as if the process died before marking
+    report = asyncio.run(one_pass(outbox, lims.url))
+    assert report.delivered == 3 and lims.duplicates == 3
+    assert outbox.counts().pending == 0
+
+
+def test_one_rejected_envelope_does_not_block_the_others(outbox, lims, caplog):
+    fill(outbox, 6)
+    lims.reject_seqs = {3}
+    with caplog.at_level(logging.ERROR, logger="gateway.uplink"):
+        report = asyncio.run(one_pass(outbox, lims.url, batch_size=4))
+    assert (report.delivered, report.rejected) == (5, 1)
+    assert lims.seqs(GATEWAY_ID) == [1, 2, 4, 5, 6]
+    assert outbox.get(3).state == "rejected"
+    assert outbox.get(3).last_error.startswith("schema: ")
+    assert [r.seq for r in caplog.records if r.message == "LIMS rejected an envelope"] == [3]
+    assert asyncio.run(one_pass(outbox, lims.url)).delivered == 0  # never sent again
+    assert lims.request_sizes == [4, 2]
+
+
+def test_not_enrolled_gateway_keeps_envelopes_pending_until_enrolled(outbox, lims, caplog):
+    fill(outbox, 3)
+    enrolled = lims.keys.pop(GATEWAY_ID)
+    with caplog.at_level(logging.WARNING, logger="gateway.uplink"):
+        report = asyncio.run(one_pass(outbox, lims.url))
+        asyncio.run(one_pass(outbox, lims.url))
+    assert (report.delivered, report.rejected, report.not_enrolled) == (0, 0, 3)
+    assert outbox.counts().pending == 3
+    assert outbox.get(1).last_error.startswith("unknown_gateway: ")
+    assert sum("not enrolled" in r.getMessage() for r in caplog.records) == 2  # one per uplink, not per envelope
+    lims.keys[GATEWAY_ID] = enrolled
+    assert asyncio.run(one_pass(outbox, lims.url)).delivered == 3
+
+
+def test_413_halves_the_batch_until_the_lims_accepts_it(outbox, lims):
+    fill(outbox, 10)
+    lims.max_lines = 3
+    report = asyncio.run(one_pass(outbox, lims.url, batch_size=16))
+    assert report.delivered == 10
+    assert lims.seqs(GATEWAY_ID) == list(range(1, 11))
+    assert lims.request_sizes[:4] == [10, 5, 2, 2]  # 10 -> 413, 5 -> 413, then batches of 2
+    assert max(size for size in lims.request_sizes[2:]) == 2
+
+
+def test_413_on_a_single_envelope_rejects_only_it(outbox, lims):
+    outbox.append(result(1), "src:1")
+    outbox.append(result(2).model_copy(update={"sample": Sample(name="x" * 20_000)}), "src:2")
+    outbox.append(result(3), "src:3")
+    lims.max_bytes = 10_000
+    report = asyncio.run(one_pass(outbox, lims.url))
+    assert (report.delivered, report.rejected) == (2, 1)
+    assert lims.seqs(GATEWAY_ID) == [1, 3]
+    assert outbox.get(2).last_error.startswith("payload_too_large")
+
+
+def test_unreachable_lims_raises_upload_failed_and_counts_attempts(outbox):
+    fill(outbox, 2)
+    with pytest.raises(UploadFailed, match="ConnectError"):
+        asyncio.run(one_pass(outbox, f"http://127.0.0.1:{free_port()}"))
+    assert outbox.get(1).attempts == 1 and outbox.counts().pending == 2
+
+
+def test_backoff_delay_grows_with_jitter_within_bounds(outbox):
+    uplink = HttpUplink(outbox, lims_config("http://127.0.0.1:1", retry_min_s=0.5, retry_max_s=4.0))
+    for failures, ceiling in [(0, 0.5), (1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (9, 4.0), (5000, 4.0)]:
+        uplink._failures = failures
+        delays = [uplink.next_delay() for _ in range(200)]
+        assert 0.5 <= min(delays) and max(delays) <= ceiling
+    assert max(delays) > 2.0  # jitter spreads over the window
+
+
+def test_run_retries_while_lims_is_down_then_drains(outbox, private_key, caplog):
+    from protocols.envelope import public_key_bytes
+
+    lims = StandInLims({GATEWAY_ID: public_key_bytes(private_key.public_key())})
+    fill(outbox, 4)
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        uplink = HttpUplink(outbox, lims_config(lims.url))
+        task = asyncio.create_task(uplink.run(stop))
+        assert await async_wait_until(lambda: outbox.get(1).attempts >= 3)
+        lims.start()
+        try:
+            assert await async_wait_until(lambda: outbox.counts().pending == 0)
+            for n in range(5, 8):  # new appends are uploaded promptly after a wake-up
+                outbox.append(result(n), f"src:{n}")
+                uplink.wake()
+            assert await async_wait_until(lambda: outbox.counts().delivered == 7)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 5)
+            await uplink.aclose()
+            lims.stop()
+
+    with caplog.at_level(logging.INFO, logger="gateway.uplink"):
+        asyncio.run(scenario())
+    assert lims.seqs(GATEWAY_ID) == list(range(1, 8))
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages.count("LIMS upload failing, retrying with backoff") == 1  # once per outage, not per try
+    assert messages.count("LIMS upload working again") == 1

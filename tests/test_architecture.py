@@ -1,0 +1,37 @@
+"""The dependency direction is enforced by import-linter (contracts in .importlinter)."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT = str(Path(sys.executable).with_name("lint-imports"))
+PACKAGES = ("protocols", "drivers", "gateway", "lims_api", "firmware_sim")
+
+
+def _lint(cwd: Path) -> tuple[int, str]:
+    result = subprocess.run([LINT, "--config", str(cwd / ".importlinter"), "--no-cache"], cwd=cwd,
+                            capture_output=True, text=True, env={"PYTHONPATH": str(cwd), "PATH": "/usr/bin:/bin"})
+    text = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
+    return result.returncode, re.sub(r"[ \t]+", " ", text)
+
+
+def test_repository_keeps_every_contract():
+    code, text = _lint(ROOT)
+    assert code == 0, text
+    assert "4 kept, 0 broken" in text
+
+
+def test_a_forbidden_import_is_caught(tmp_path):
+    for package in PACKAGES:
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    shutil.copy(ROOT / ".importlinter", tmp_path / ".importlinter")
+    (tmp_path / "firmware_sim" / "cheat.py").write_text("import protocols\n")
+    (tmp_path / "lims_api" / "cheat.py").write_text("from gateway import x\n")
+    code, text = _lint(tmp_path)
+    assert code != 0
+    assert "firmware_sim imports none of our packages BROKEN" in text
+    assert "lims_api imports only protocols BROKEN" in text
