@@ -1,0 +1,40 @@
+"""Application factory: wires settings, database, templates and routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.templating import Jinja2Templates
+
+from .db import make_engine, make_sessionmaker
+from .routers import gateways, ingest, pages, results
+from .settings import LimsSettings
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+def create_app(settings: LimsSettings) -> FastAPI:
+    """Build the LIMS app for ``settings``; the schema must already be migrated (``init_db``)."""
+    engine = make_engine(settings.resolved_database_url())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="kuaijian LIMS", version="1", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.templates = Jinja2Templates(directory=TEMPLATES_DIR)
+    for module in (gateways, ingest, results, pages):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,45 @@
+"""Error hierarchy of the LIMS service."""
+
+from __future__ import annotations
+
+
+class LimsError(Exception):
+    """Base of every error raised by ``lims_api``."""
+
+
+class EnrolmentError(LimsError):
+    """A gateway enrolment conflicts with what is stored (e.g. gateway bound to another site)."""
+
+
+class BodyTooLarge(LimsError):
+    """A request body exceeds ``max_body_bytes``."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"request body exceeds the limit of {limit} bytes (max_body_bytes); send fewer envelopes per request"
+        )
+        self.limit = limit
+
+
+class ExportError(LimsError):
+    """An audit export cannot be written (bad range, target exists...)."""
+
+
+class EnvelopeRejected(LimsError):
+    """One ingested line fails verification; ``code`` is one of the ingest response codes."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        gateway: str | None = None,
+        seq: int | None = None,
+        envelope_hash: str | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.gateway = gateway
+        self.seq = seq
+        self.envelope_hash = envelope_hash

@@ -1,0 +1,126 @@
+"""Stateless checks of one NDJSON line: JSON, envelope shape, hash, TestResult (no database)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from protocols.envelope import check_shape, envelope_hash
+from protocols.errors import EnvelopeError
+from protocols.result import TestResult
+
+from ..errors import EnvelopeRejected
+
+
+@dataclass(frozen=True)
+class CheckedEnvelope:
+    """An envelope whose JSON, shape and result are valid; chain and signature not yet checked."""
+
+    raw_text: str
+    envelope: dict[str, Any]
+    gateway: str
+    seq: int
+    kid: str
+    prev: str
+    hash: str
+    result: TestResult
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _reject_duplicate_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise ValueError(f"duplicate member {key!r}")
+        obj[key] = value
+    return obj
+
+
+def parse_json(text: str) -> Any:
+    """Strict JSON: no NaN/Infinity, no duplicate members; ``EnvelopeRejected`` says where."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_reject_duplicate_members)
+    except json.JSONDecodeError as exc:
+        raise EnvelopeRejected("malformed_json", f"invalid JSON at column {exc.colno}: {exc.msg}") from exc
+    except (ValueError, RecursionError) as exc:
+        raise EnvelopeRejected("malformed_json", f"invalid JSON: {exc}") from exc
+
+
+def _best_effort_ids(obj: Any) -> tuple[str | None, int | None]:
+    if not isinstance(obj, dict):
+        return None, None
+    gateway = obj.get("gateway")
+    seq = obj.get("seq")
+    return (gateway if isinstance(gateway, str) else None), (seq if type(seq) is int else None)
+
+
+def _pydantic_errors(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False):
+        path = ".".join(str(p) for p in ("result", *err["loc"]))
+        parts.append(f"{path}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def check_line(text: str) -> CheckedEnvelope:
+    """Run every check that needs no stored state; raise ``EnvelopeRejected`` on the first failure."""
+    obj = parse_json(text)
+    gateway, seq = _best_effort_ids(obj)
+    try:
+        check_shape(obj)
+        digest = envelope_hash(obj)
+    except EnvelopeError as exc:
+        raise EnvelopeRejected("schema", exc.message, gateway=gateway, seq=seq) from exc
+    assert gateway is not None and seq is not None  # guaranteed by check_shape
+    try:
+        result = TestResult.model_validate(obj["result"])
+    except ValidationError as exc:
+        raise EnvelopeRejected(
+            "bad_result", _pydantic_errors(exc), gateway=gateway, seq=seq, envelope_hash=digest
+        ) from exc
+    return CheckedEnvelope(
+        raw_text=text,
+        envelope=obj,
+        gateway=gateway,
+        seq=seq,
+        kid=obj["kid"],
+        prev=obj["prev"],
+        hash=digest,
+        result=result,
+    )
+
+
+def _text(value: Any) -> str | None:
+    """Text for an extracted column; NUL is dropped (PostgreSQL text cannot hold it)."""
+    return None if value is None else str(value).replace("\x00", "")
+
+
+def query_columns(checked: CheckedEnvelope) -> dict[str, Any]:
+    """Columns extracted from the result for queries and pages (the raw text stays authoritative)."""
+    result = checked.result
+    tested_at = datetime.fromisoformat(result.tested_at)
+    offset = tested_at.utcoffset()
+    assert offset is not None  # TestResult requires an explicit offset
+    return {
+        "result_id": _text(result.id),
+        "site_id": _text(result.site.id),
+        "tested_at": tested_at.astimezone(UTC),
+        "tested_offset_minutes": int(offset.total_seconds() // 60),
+        "tested_date": tested_at.date(),
+        "verdict": result.verdict,
+        "item": _text(result.test.item),
+        "sample_name": _text(result.sample.name),
+        "stall": _text(result.sample.stall),
+        "instrument_id": _text(result.instrument.id),
+        "channel": _text(result.channel),
+        "value": result.measurement.value,
+        "unit": _text(result.measurement.unit),
+        "cutoff": result.measurement.cutoff,
+    }

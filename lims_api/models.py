@@ -1,0 +1,152 @@
+"""ORM tables: sites, gateways and their keys, stored envelopes, chain gaps and fork alarms.
+
+The schema itself is owned by the Alembic migrations in ``migrations/``; a test
+checks that these models and the migrations agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetime stored as naive UTC (portable across SQLite and PostgreSQL), read back as UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("UTCDateTime needs an aware datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utc_now() -> datetime:
+    """Current time, aware, UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class Gateway(Base):
+    __tablename__ = "gateways"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class GatewayKey(Base):
+    __tablename__ = "gateway_keys"
+    __table_args__ = (UniqueConstraint("gateway_id", "kid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    gateway_id: Mapped[str] = mapped_column(ForeignKey("gateways.id"))
+    kid: Mapped[str] = mapped_column(String(16))
+    public_key: Mapped[str] = mapped_column(String(64))
+    """Raw 32-byte Ed25519 public key, base64url without padding."""
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class StoredEnvelope(Base):
+    """One accepted envelope: its exact received text plus columns extracted for queries."""
+
+    __tablename__ = "envelopes"
+    __table_args__ = (
+        UniqueConstraint("gateway_id", "seq"),
+        Index("ix_envelopes_site_date", "site_id", "tested_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    gateway_id: Mapped[str] = mapped_column(ForeignKey("gateways.id"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    prev: Mapped[str] = mapped_column(String(64))
+    kid: Mapped[str] = mapped_column(String(16))
+    raw_text: Mapped[str] = mapped_column(Text)
+    result_id: Mapped[str] = mapped_column(String, index=True)
+    site_id: Mapped[str] = mapped_column(String)
+    tested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    tested_offset_minutes: Mapped[int] = mapped_column(Integer)
+    """UTC offset ``tested_at`` was written with, to show the instrument's local time."""
+    tested_date: Mapped[date] = mapped_column(Date)
+    """Local date of ``tested_at`` in its own offset."""
+    verdict: Mapped[str] = mapped_column(String(16))
+    item: Mapped[str] = mapped_column(String)
+    sample_name: Mapped[str | None] = mapped_column(String)
+    stall: Mapped[str | None] = mapped_column(String)
+    instrument_id: Mapped[str] = mapped_column(String)
+    channel: Mapped[str | None] = mapped_column(String)
+    value: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String)
+    cutoff: Mapped[float | None] = mapped_column(Float)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class ChainGap(Base):
+    """Seqs ``from_seq..to_seq`` of a gateway not yet received; ``closed_at`` set once all arrived."""
+
+    __tablename__ = "gaps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    gateway_id: Mapped[str] = mapped_column(ForeignKey("gateways.id"), index=True)
+    from_seq: Mapped[int] = mapped_column(BigInteger)
+    to_seq: Mapped[int] = mapped_column(BigInteger)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class ForkAlarm(Base):
+    """A second, different envelope for an already stored (gateway, seq)."""
+
+    __tablename__ = "fork_alarms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    gateway_id: Mapped[str] = mapped_column(ForeignKey("gateways.id"), index=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    stored_hash: Mapped[str] = mapped_column(String(64))
+    received_hash: Mapped[str] = mapped_column(String(64))
+    raw_text: Mapped[str] = mapped_column(Text)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

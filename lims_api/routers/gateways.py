@@ -1,0 +1,75 @@
+"""Gateways: enrolment and key revocation (admin), chain status."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Response, status
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..deps import SessionDep, require_admin
+from ..enrolment import enrol_gateway, revoke_key
+from ..errors import EnrolmentError
+from ..models import ChainGap, ForkAlarm, Gateway, StoredEnvelope, utc_now
+from ..schemas import ChainResponse, EnrolRequest, EnrolResponse, GapOut, RevokeResponse
+
+router = APIRouter(prefix="/api/v1/gateways", tags=["gateways"])
+
+
+@router.post(
+    "",
+    response_model=EnrolResponse,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(require_admin)],
+    responses={200: {"description": "same key already enrolled"}, 409: {"description": "conflict"}},
+)
+def enrol(body: EnrolRequest, session: SessionDep, response: Response) -> EnrolResponse:
+    """Enrol a gateway and its public key; creates the site if new. Idempotent for the same key."""
+    try:
+        key, created = enrol_gateway(session, body, utc_now())
+        session.commit()
+    except EnrolmentError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    except IntegrityError:  # a concurrent enrolment of the same gateway/key won the race
+        session.rollback()
+        key, created = enrol_gateway(session, body, utc_now())
+        session.commit()
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return EnrolResponse(gateway=key.gateway_id, kid=key.kid, site_id=body.site.id, valid_from=key.valid_from)
+
+
+@router.post(
+    "/{gateway}/keys/{kid}/revoke", response_model=RevokeResponse, dependencies=[Depends(require_admin)]
+)
+def revoke(gateway: str, kid: str, session: SessionDep) -> RevokeResponse:
+    """Revoke a gateway key: envelopes signed with it are refused from now on."""
+    key = revoke_key(session, gateway, kid, utc_now())
+    if key is None or key.revoked_at is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no key {kid} for gateway {gateway!r}")
+    session.commit()
+    return RevokeResponse(gateway=gateway, kid=kid, revoked_at=key.revoked_at)
+
+
+@router.get("/{gateway}/chain", response_model=ChainResponse)
+def chain(gateway: str, session: SessionDep) -> ChainResponse:
+    """Chain status of one gateway: last seq, stored count, open gaps, fork alarms."""
+    if session.get(Gateway, gateway) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"gateway {gateway!r} is not enrolled")
+    last_seq, count = session.execute(
+        select(func.coalesce(func.max(StoredEnvelope.seq), 0), func.count()).where(
+            StoredEnvelope.gateway_id == gateway
+        )
+    ).one()
+    gaps = session.scalars(
+        select(ChainGap)
+        .where(ChainGap.gateway_id == gateway, ChainGap.closed_at.is_(None))
+        .order_by(ChainGap.from_seq)
+    ).all()
+    forks = session.scalar(select(func.count()).select_from(ForkAlarm).where(ForkAlarm.gateway_id == gateway))
+    return ChainResponse(
+        gateway=gateway,
+        last_seq=int(last_seq),
+        count=int(count),
+        gaps=[GapOut(from_seq=g.from_seq, to_seq=g.to_seq, opened_at=g.opened_at) for g in gaps],
+        forks=int(forks or 0),
+    )

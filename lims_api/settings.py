@@ -1,0 +1,31 @@
+"""Service configuration, validated once at the edge (CLI) and passed explicitly to ``create_app``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class LimsSettings(BaseSettings):
+    """LIMS settings; environment variables use the prefix ``KUAIJIAN_LIMS_``."""
+
+    model_config = SettingsConfigDict(env_prefix="KUAIJIAN_LIMS_", extra="forbid")
+
+    database_url: str | None = None
+    """SQLAlchemy URL; ``None`` means a SQLite file ``lims.sqlite3`` inside ``data_dir``."""
+    admin_token: SecretStr | None = None
+    """Bearer token for admin routes (gateway enrolment); ``None`` disables them (403)."""
+    data_dir: Path = Path("lims-data")
+    max_body_bytes: int = Field(default=MIB, gt=0)
+    timezone: str = "Asia/Shanghai"
+    """Zone that decides which date "today" is on the site pages."""
+
+    def resolved_database_url(self) -> str:
+        """The configured URL, or the default SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'lims.sqlite3').resolve()}"
