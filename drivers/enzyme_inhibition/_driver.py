@@ -1,0 +1,122 @@
+"""The EI-412 driver: serial port -> decoder -> assembler -> verdict -> TestResult -> sink.
+
+The protocol has no acknowledgement, so the driver never writes to the port. A bad frame
+is logged with its byte offset (counted from when the port was opened) and dropped; the
+decoder resynchronises on the next ``$``. Re-sent runs dedupe on ``serial:run:channel``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import serial
+import serial_asyncio_fast
+
+from protocols.enzyme import (
+    NEED_DATA,
+    ChannelReading,
+    EnzymeDecoder,
+    FrameError,
+    RunAssembler,
+    RunError,
+    judge_reading,
+)
+
+from ..base import Driver, DriverContext, ResultSink
+from ._mapping import DRIVER_NAME, to_test_result
+from ._options import parse_options
+
+logger = logging.getLogger(__name__)
+
+_READ_CHUNK = 4096
+
+
+class EnzymeInhibitionDriver(Driver):
+    """Reads an EI-412 (or compatible) enzyme-inhibition analyzer over RS-232."""
+
+    name = DRIVER_NAME
+
+    def __init__(self, options: dict[str, Any], context: DriverContext) -> None:
+        super().__init__(options, context)
+        self.config = parse_options(options)
+        self.rules = self.config.rules
+
+    def _log_fields(self, **fields: Any) -> dict[str, Any]:
+        return {"instrument_id": self.context.instrument_id, "port": self.config.port, **fields}
+
+    async def run(self, sink: ResultSink) -> None:
+        """Open the port, read until it fails, wait ``reconnect_s``, reopen; forever until cancelled.
+
+        Instrument and port faults are logged and survived; an exception from ``sink`` propagates.
+        """
+        while True:
+            try:
+                reader, writer = await serial_asyncio_fast.open_serial_connection(
+                    url=self.config.port, baudrate=self.config.baudrate, bytesize=8, parity="N", stopbits=1
+                )
+            except (OSError, serial.SerialException) as exc:
+                logger.warning(
+                    "cannot open %s: %s", self.config.port, exc, extra=self._log_fields(event="port_open_failed")
+                )
+            else:
+                logger.info("port %s opened", self.config.port, extra=self._log_fields(event="port_opened"))
+                try:
+                    await self._read_until_lost(reader, sink)
+                finally:
+                    writer.close()
+            await asyncio.sleep(self.config.reconnect_s)
+
+    async def _read_until_lost(self, reader: asyncio.StreamReader, sink: ResultSink) -> None:
+        """Feed one connection's bytes through a fresh decoder until end of stream or read error."""
+        decoder, assembler = EnzymeDecoder(), RunAssembler()
+        while True:
+            try:
+                data = await reader.read(_READ_CHUNK)
+            except (OSError, serial.SerialException) as exc:
+                lost: object = exc
+                data = b""
+            else:
+                lost = "end of stream"
+            await self._feed(decoder, assembler, data, sink)  # b"" reports a frame cut short
+            if not data:
+                logger.warning("port %s lost: %s", self.config.port, lost, extra=self._log_fields(event="port_lost"))
+                return
+
+    async def _feed(self, decoder: EnzymeDecoder, assembler: RunAssembler, data: bytes, sink: ResultSink) -> None:
+        decoder.receive_data(data)
+        while (event := decoder.next_event()) is not NEED_DATA:
+            if isinstance(event, FrameError):
+                self._log_bad_bytes(event)
+                continue
+            for item in assembler.add(event):
+                if isinstance(item, RunError):
+                    self._log_bad_bytes(item)
+                else:
+                    await self._deliver(item, sink)
+
+    async def _deliver(self, reading: ChannelReading, sink: ResultSink) -> None:
+        result = to_test_result(reading, judge_reading(reading, self.rules), self.context, self.config)
+        stored = await sink(result, reading.source_key)
+        if not stored:
+            logger.info(
+                "reading %s already stored (re-sent run)",
+                reading.source_key,
+                extra=self._log_fields(event="duplicate_reading", source_key=reading.source_key),
+            )
+
+    def _log_bad_bytes(self, error: FrameError | RunError) -> None:
+        logger.warning(
+            "%s at byte %d: %s",
+            error.kind,
+            error.offset,
+            error.detail,
+            extra=self._log_fields(
+                event="frame_error" if isinstance(error, FrameError) else "run_error",
+                error_kind=error.kind,
+                byte_offset=error.offset,
+                error_detail=error.detail,
+                data_hex=error.data.hex(),
+            ),
+        )

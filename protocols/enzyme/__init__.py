@@ -1,0 +1,44 @@
+"""EI-412 enzyme-inhibition analyzer protocol (docs/instruments/enzyme-inhibition.md), sans-I/O.
+
+``EnzymeDecoder`` turns bytes into frame events, ``RunAssembler`` turns those into
+per-channel ``ChannelReading``s, ``judge_reading`` gives the GB/T 5009.199 verdict.
+"""
+
+from ._layout import MAX_FRAME_BYTES, checksum
+from .assembler import RunAssembler
+from .decoder import EnzymeDecoder
+from .errors import EnzymeUsageError, ReplayError
+from .events import (
+    NEED_DATA,
+    ChannelMeasured,
+    ChannelReading,
+    ControlMeasured,
+    FrameError,
+    RunEnded,
+    RunError,
+    RunStarted,
+)
+from .replay import reading_from_raw
+from .verdict import Judgement, VerdictRules, inhibition_percent, judge, judge_reading
+
+__all__ = [
+    "MAX_FRAME_BYTES",
+    "NEED_DATA",
+    "ChannelMeasured",
+    "ChannelReading",
+    "ControlMeasured",
+    "EnzymeDecoder",
+    "EnzymeUsageError",
+    "FrameError",
+    "Judgement",
+    "ReplayError",
+    "RunAssembler",
+    "RunEnded",
+    "RunError",
+    "RunStarted",
+    "VerdictRules",
+    "checksum",
+    "inhibition_percent",
+    "judge",
+    "judge_reading",
+]
