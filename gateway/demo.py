@@ -13,6 +13,7 @@ import socket
 import subprocess
 import time
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -45,7 +46,8 @@ def simulators(data_dir: Path) -> list[tuple[str, list[str], dict[str, object]]]
     ]
 
 
-def _wait_http(url: str, timeout: float, child: Child) -> None:
+def wait_http(url: str, timeout: float, child: Child) -> None:
+    """Poll ``url`` until it answers 200, failing early if ``child`` exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if child.process.poll() is not None:
@@ -59,13 +61,36 @@ def _wait_http(url: str, timeout: float, child: Child) -> None:
     raise ChildError(f"{url} did not answer within {timeout:.0f} s; see {child.log_path}")
 
 
-def _init_gateway(data_dir: Path, lims_url: str, instruments: list[dict[str, object]]) -> tuple[Path, str]:
-    """Create the gateway's config and key with the CLI; return (config path, public key)."""
+@dataclass
+class Lims:
+    """A running LIMS child with what a caller needs to talk to it."""
+
+    child: Child
+    url: str
+    db_url: str
+    admin_token: str
+
+
+def start_lims(data_dir: Path, port: int, logs: Path) -> Lims:
+    """Start the LIMS on 127.0.0.1:``port`` (0: a free port) with SQLite under ``data_dir``."""
+    port = port or free_port()
+    db_url = f"sqlite:///{(data_dir / 'lims.sqlite3').resolve()}"
+    admin_token = secrets.token_urlsafe(16)
+    child = start("lims", python_module("lims_api", "serve", "--host", "127.0.0.1", "--port", str(port),
+                                        "--db", db_url, "--admin-token", admin_token,
+                                        "--data-dir", str(data_dir)), logs)
+    lims = Lims(child, f"http://127.0.0.1:{port}", db_url, admin_token)
+    wait_http(f"{lims.url}/healthz", 30, child)
+    return lims
+
+
+def prepare_gateway(data_dir: Path, lims: Lims, instruments: list[dict[str, object]]) -> Path:
+    """Create the gateway's config and key with the CLI and enrol its key; return the config path."""
     gw_dir = data_dir / "gateway"
     subprocess.run(
         python_module("gateway.cli", "gateway", "init", "--dir", str(gw_dir), "--gateway-id", GATEWAY_ID,
                       "--site-id", SITE["id"], "--site-kind", SITE["kind"], "--site-name", SITE["name"],
-                      "--lims-url", lims_url),
+                      "--lims-url", lims.url),
         check=True, capture_output=True,
     )
     config_path = gw_dir / "gateway.toml"
@@ -75,11 +100,19 @@ def _init_gateway(data_dir: Path, lims_url: str, instruments: list[dict[str, obj
     config_path.write_text(tomli_w.dumps(config), "utf-8")
     out = subprocess.run(python_module("gateway.cli", "gateway", "pubkey", "--config", str(config_path)),
                          check=True, capture_output=True, text=True).stdout
-    public_key = out.split()[0]
-    return config_path, public_key
+    enrol = httpx.post(f"{lims.url}/api/v1/gateways", headers={"Authorization": f"Bearer {lims.admin_token}"},
+                       json={"gateway": GATEWAY_ID, "site": SITE, "public_key": out.split()[0]}, timeout=10)
+    enrol.raise_for_status()
+    return config_path
 
 
-def _stored_count(lims_url: str) -> int:
+def start_gateway(config_path: Path, logs: Path) -> Child:
+    """Start ``kuaijian gateway run`` on ``config_path`` as a child process."""
+    return start("gateway", python_module("gateway.cli", "gateway", "run", "--config", str(config_path)), logs)
+
+
+def stored_count(lims_url: str) -> int:
+    """How many of the demo gateway's envelopes the LIMS holds (0 while it does not answer)."""
     try:
         chain = httpx.get(f"{lims_url}/api/v1/gateways/{GATEWAY_ID}/chain", timeout=2.0)
     except httpx.HTTPError:
@@ -90,39 +123,26 @@ def _stored_count(lims_url: str) -> int:
 def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, console: Console) -> int:
     """Run the demo; returns the process exit code."""
     shutil.rmtree(data_dir, ignore_errors=True)
-    (data_dir / "logs").mkdir(parents=True)
     logs = data_dir / "logs"
-    port = port or free_port()
-    lims_url = f"http://127.0.0.1:{port}"
-    db_url = f"sqlite:///{(data_dir / 'lims.sqlite3').resolve()}"
-    admin_token = secrets.token_urlsafe(16)
+    logs.mkdir(parents=True)
     children: list[Child] = []
     started = time.monotonic()
     try:
-        lims = start("lims", python_module("lims_api", "serve", "--host", "127.0.0.1", "--port", str(port),
-                                           "--db", db_url, "--admin-token", admin_token,
-                                           "--data-dir", str(data_dir)), logs)
-        children.append(lims)
-        _wait_http(f"{lims_url}/healthz", 30, lims)
+        lims = start_lims(data_dir, port, logs)
+        children.append(lims.child)
         instruments = []
         for name, argv, instrument in simulators(data_dir):
             children.append(start(name, argv, logs, ready_prefix="READY"))
             instruments.append(instrument)
-        config_path, public_key = _init_gateway(data_dir, lims_url, instruments)
-        enrol = httpx.post(f"{lims_url}/api/v1/gateways", headers={"Authorization": f"Bearer {admin_token}"},
-                           json={"gateway": GATEWAY_ID, "site": SITE, "public_key": public_key}, timeout=10)
-        enrol.raise_for_status()
-        children.append(start("gateway", python_module("gateway.cli", "gateway", "run", "--config",
-                                                       str(config_path)), logs))
-        console.print(f"LIMS page: [bold]{lims_url}/sites/{SITE['id']}/today[/bold]  (logs in {logs})")
-        _wait_for_results(lims_url, results, children, console)
-        elapsed = time.monotonic() - started
-        count = _stored_count(lims_url)
-        console.print(f"{count} result(s) stored at the LIMS after {elapsed:.1f} s")
+        config_path = prepare_gateway(data_dir, lims, instruments)
+        children.append(start_gateway(config_path, logs))
+        console.print(f"LIMS page: [bold]{lims.url}/sites/{SITE['id']}/today[/bold]  (logs in {logs})")
+        _wait_for_results(lims.url, results, children, console)
+        console.print(f"{stored_count(lims.url)} result(s) stored at the LIMS after {time.monotonic() - started:.1f} s")
         _stop(children[1:])
         if export is not None:
             shutil.rmtree(export, ignore_errors=True)
-            subprocess.run(python_module("lims_api", "export", "--db", db_url, "--out", str(export)), check=True)
+            subprocess.run(python_module("lims_api", "export", "--db", lims.db_url, "--out", str(export)), check=True)
             console.print(f"bundle written to {export}; check it with: kuaijian audit verify {export}")
         return 0
     except (ChildError, httpx.HTTPError, subprocess.CalledProcessError) as exc:
@@ -135,7 +155,7 @@ def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, co
 def _wait_for_results(lims_url: str, results: int, children: list[Child], console: Console) -> None:
     """Block until ``results`` are stored (or forever when 0) while every child stays alive."""
     try:
-        while results <= 0 or _stored_count(lims_url) < results:
+        while results <= 0 or stored_count(lims_url) < results:
             for child in children:
                 if child.process.poll() is not None:
                     raise ChildError(f"{child.name} exited with {child.process.returncode}; see {child.log_path}")
