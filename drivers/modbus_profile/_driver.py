@@ -1,0 +1,112 @@
+"""``modbus_profile`` driver: poll the ready flag, read the block, commit, then ack. Reconnects on faults."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from protocols.modbus_profile import (
+    ProfileError,
+    decode_block,
+    decode_identity,
+    decode_value,
+    encode_value,
+    interpret,
+    resolve_profile,
+)
+
+from ..base import Driver, DriverConfigError, DriverContext, ResultSink
+from ._link import LinkError, ModbusLink
+from ._options import parse_options
+from ._result import InstrumentIdentity, build_result
+
+log = logging.getLogger("drivers.modbus_profile")
+
+
+class ModbusProfileDriver(Driver):
+    """Any Modbus RTU/TCP instrument a profile describes (GR-100, Huaxin CG-8, ...)."""
+
+    name = "modbus_profile"
+
+    def __init__(self, options: dict[str, Any], context: DriverContext) -> None:
+        super().__init__(options, context)
+        self.config = parse_options(options)
+        try:
+            self.profile = resolve_profile(self.config.profile)
+        except ProfileError as exc:
+            raise DriverConfigError(f"modbus_profile option 'profile': {exc}") from exc
+        self.label = (f"{context.instrument_id} ({self.profile.profile.model} on {self.config.link}, "
+                      f"unit {self.config.unit})")
+        self._transport = "modbus-tcp" if self.config.transport == "tcp" else "modbus-rtu"
+        self._last_committed: str | None = None
+
+    async def run(self, sink: ResultSink) -> None:
+        """Connect, read identity, poll and deliver results; on any link fault log, wait, reconnect."""
+        while True:
+            link = ModbusLink(self.config, self.label)
+            try:
+                await link.open()
+                identity = await self._read_identity(link)
+                log.info("%s: connected: %s %s serial %s firmware %s", self.label, identity.vendor,
+                         identity.model, identity.serial, identity.firmware)
+                await self._poll(link, identity, sink)
+            except LinkError as exc:
+                log.error("%s: %s; reconnecting in %g s", self.label, exc, self.config.reconnect_s)
+            finally:
+                link.close()
+            await asyncio.sleep(self.config.reconnect_s)
+
+    async def _read_identity(self, link: ModbusLink) -> InstrumentIdentity:
+        block = self.profile.identity
+        fields = decode_identity(self.profile, await link.read(block.table, block.start, block.count))
+        serial = str(fields["serial"]) or self.context.instrument_id
+        return InstrumentIdentity(vendor=str(fields.get("vendor", "")), model=str(fields["model"]),
+                                  serial=serial, firmware=str(fields["firmware"]))
+
+    async def _poll(self, link: ModbusLink, identity: InstrumentIdentity, sink: ResultSink) -> None:
+        ready = self.profile.handshake.ready
+        while True:
+            (flag,) = await link.read(ready.table, ready.address, 1)
+            if flag & ready.mask and await self._take_result(link, identity, sink):
+                continue  # the next queued result may already be up
+            await asyncio.sleep(self.config.poll_interval_s)
+
+    async def _take_result(self, link: ModbusLink, identity: InstrumentIdentity, sink: ResultSink) -> bool:
+        """Read, commit and ack the presented result; False when the sink failed (it stays unacked)."""
+        block = self.profile.result
+        registers = await link.read(block.table, block.start, block.count)
+        reading = interpret(self.profile, decode_block(self.profile, registers))
+        key = f"{identity.serial}:{reading.sequence}"
+        if key == self._last_committed:
+            log.info("%s: result %s presented again; already committed, acknowledging again", self.label, key)
+        else:
+            try:
+                result = build_result(profile=self.profile, reading=reading, registers=registers,
+                                      identity=identity, transport=self._transport,
+                                      local_tz=self.config.tzinfo, context=self.context)
+                stored = await sink(result, key)
+            except Exception:  # not acked: the instrument keeps the result until a later try succeeds
+                log.exception("%s: could not build or commit result %s (registers %s); it stays on the "
+                              "instrument", self.label, key, registers)
+                return False
+            self._last_committed = key
+            log.info("%s: result %s %s (%s, %s)", self.label, key, "committed" if stored else "was already stored",
+                     result.test.item, result.verdict)
+        await self._ack(link, reading.sequence)
+        return True
+
+    async def _ack(self, link: ModbusLink, sequence: int) -> None:
+        ack = self.profile.handshake.ack
+        spec = self.profile.result.fields[self.profile.handshake.sequence]
+        if ack.kind == "write_sequence":
+            await link.write(ack.address, encode_value(spec, sequence))
+            return
+        # A constant ack clears whatever is presented: check it is still the result we committed.
+        presented = decode_value(spec, await link.read(self.profile.result.table, spec.address, spec.words))
+        if presented != sequence:
+            log.warning("%s: presented sequence is %s, not the committed %s; not acknowledging",
+                        self.label, presented, sequence)
+            return
+        assert ack.value is not None
+        await link.write(ack.address, [ack.value])

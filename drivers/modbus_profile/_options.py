@@ -1,0 +1,81 @@
+"""Validated options of the ``modbus_profile`` driver (the gateway config section)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..base import DriverConfigError
+
+_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+
+
+class ModbusProfileOptions(BaseModel):
+    """One instrument: which profile, which link, how to poll."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    profile: str = Field(min_length=1)
+    """Built-in profile name (``gr100``, ``huaxin-cg8``) or a path to a ``.toml`` profile."""
+    transport: Literal["rtu", "tcp"]
+    port: str | int
+    """RTU: serial device path; TCP: port number."""
+    host: str | None = None
+    baudrate: int = Field(default=9600, gt=0)
+    parity: Literal["N", "E", "O"] = "N"
+    stopbits: Literal[1, 2] = 1
+    unit: int = Field(default=1, ge=0, le=247)
+    """Modbus unit id (slave / device id)."""
+    poll_interval_s: float = Field(default=1.0, gt=0)
+    timeout_s: float = Field(default=1.0, gt=0)
+    retries: int = Field(default=2, ge=0, le=10)
+    reconnect_s: float = Field(default=2.0, ge=0)
+    timezone: str = "+08:00"
+    """Offset of the instrument's local clock, ``±HH:MM``."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _offset(cls, value: str) -> str:
+        match = _OFFSET.match(value)
+        if not match or int(match.group(2)) > 14 or int(match.group(3)) > 59:
+            raise ValueError(f"expected an offset like +08:00, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _link_fits_transport(self) -> ModbusProfileOptions:
+        if self.transport == "tcp":
+            if not self.host:
+                raise ValueError("host: required when transport is tcp")
+            if not isinstance(self.port, int) or not 0 < self.port < 65536:
+                raise ValueError(f"port: a TCP port number 1..65535 when transport is tcp, got {self.port!r}")
+        elif not isinstance(self.port, str):
+            raise ValueError(f"port: a serial device path when transport is rtu, got {self.port!r}")
+        return self
+
+    @property
+    def tzinfo(self) -> timezone:
+        match = _OFFSET.match(self.timezone)
+        assert match is not None
+        sign = -1 if match.group(1) == "-" else 1
+        return timezone(sign * timedelta(hours=int(match.group(2)), minutes=int(match.group(3))))
+
+    @property
+    def link(self) -> str:
+        """Human name of the link, for log lines."""
+        return f"tcp://{self.host}:{self.port}" if self.transport == "tcp" else f"rtu:{self.port}@{self.baudrate}"
+
+
+def parse_options(options: dict[str, Any]) -> ModbusProfileOptions:
+    """Validate ``options``; DriverConfigError names the key and the problem."""
+    try:
+        return ModbusProfileOptions.model_validate(options)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        problem = str(err["msg"]).removeprefix("Value error, ")
+        key = ".".join(str(p) for p in err["loc"])
+        if not key:  # a cross-field check: its message starts with "<key>: "
+            key, _, problem = problem.partition(": ")
+        raise DriverConfigError(f"modbus_profile option {key!r}: {problem}") from exc

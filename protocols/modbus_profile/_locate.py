@@ -1,0 +1,58 @@
+"""Find the line of a TOML text that defines a dotted key, for error messages.
+
+A line scanner, not a parser: it follows ``[table]`` headers, ``key =`` lines (dotted or quoted
+keys) and ``name =`` members of inline tables, and returns the line that matches the longest
+prefix of the key path. Good enough to point a person at the right line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_HEADER = re.compile(r"^\[\[?\s*([^\[\]]+?)\s*\]\]?\s*(#.*)?$")
+_ASSIGN = re.compile(r"""^((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")
+_KEY_PART = re.compile(r"""[A-Za-z0-9_-]+|"[^"]*"|'[^']*'""")
+
+
+def _split_key(dotted: str) -> tuple[str, ...]:
+    return tuple(part.strip("\"'") for part in _KEY_PART.findall(dotted))
+
+
+def _inline_depth(rest: str, path: Sequence[str]) -> int:
+    """How many of ``path`` appear in order as ``name =`` inside an inline table on one line."""
+    depth, pos = 0, 0
+    for name in path:
+        match = re.compile(rf"""(?:^|[{{,\s])["']?{re.escape(name)}["']?\s*=""").search(rest, pos)
+        if match is None:
+            break
+        depth, pos = depth + 1, match.end()
+    return depth
+
+
+def _prefix_len(key: Sequence[str], path: Sequence[str]) -> int:
+    if len(key) > len(path) or tuple(path[: len(key)]) != tuple(key):
+        return -1
+    return len(key)
+
+
+def find_key_line(text: str, path: Sequence[str]) -> int | None:
+    """1-based line defining the longest prefix of ``path`` (a key path), or None if no part matches."""
+    path = [str(p) for p in path]
+    header: tuple[str, ...] = ()
+    best_depth, best_line = 0, None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if header_match := _HEADER.match(line):
+            header = _split_key(header_match.group(1))
+            depth = _prefix_len(header, path)
+        elif assign := _ASSIGN.match(line):
+            key = header + _split_key(assign.group(1))
+            depth = _prefix_len(key, path)
+            if depth == len(key) and depth < len(path):
+                depth += _inline_depth(line[assign.end():], path[depth:])
+        else:
+            continue
+        if depth > best_depth:
+            best_depth, best_line = depth, number
+    return best_line

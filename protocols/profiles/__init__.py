@@ -1,0 +1,1 @@
+"""Built-in Modbus instrument profiles (``*.toml`` package data, found with importlib.resources)."""
