@@ -35,13 +35,37 @@ def free_port() -> int:
 
 def simulators(data_dir: Path) -> list[tuple[str, list[str], dict[str, object]]]:
     """(name, simulator argv, gateway instrument entry) for each demo instrument."""
-    enzyme_link = str(data_dir / "ttyEI01")
+    enzyme_link, rtu_link = str(data_dir / "ttyEI01"), str(data_dir / "ttyGR01")
+    tcp_port, cg8_port = free_port(), free_port()
+    gold = ("firmware_sim", "gold", "--interval", "0.5")
     return [
         (
             "sim-enzyme",
-            python_module("firmware_sim", "enzyme", "--link", enzyme_link, "--interval", "0.2",
+            python_module("firmware_sim", "enzyme", "--link", enzyme_link, "--interval", "0.5",
                           "--channels", "4", "--seed", "7"),
             {"id": "ei-01", "driver": "enzyme_inhibition", "options": {"port": enzyme_link}},
+        ),
+        (
+            "sim-gold-rtu",
+            python_module(*gold, "--profile", "gr100", "--rtu-link", rtu_link, "--seed", "8", "--serial", "GR2026001"),
+            {"id": "gr-rtu-01", "driver": "modbus_profile",
+             "options": {"profile": "gr100", "transport": "rtu", "port": rtu_link, "poll_interval_s": 0.2}},
+        ),
+        (
+            "sim-gold-tcp",
+            python_module(*gold, "--profile", "gr100", "--tcp", f"127.0.0.1:{tcp_port}", "--seed", "9",
+                          "--serial", "GR2026002"),
+            {"id": "gr-tcp-01", "driver": "modbus_profile",
+             "options": {"profile": "gr100", "transport": "tcp", "host": "127.0.0.1", "port": tcp_port,
+                         "poll_interval_s": 0.2}},
+        ),
+        (
+            "sim-cg8-tcp",
+            python_module(*gold, "--profile", "huaxin-cg8", "--tcp", f"127.0.0.1:{cg8_port}", "--seed", "10",
+                          "--serial", "CG8-0042"),
+            {"id": "cg8-01", "driver": "modbus_profile",
+             "options": {"profile": "huaxin-cg8", "transport": "tcp", "host": "127.0.0.1", "port": cg8_port,
+                         "poll_interval_s": 0.2}},
         ),
     ]
 
