@@ -1,0 +1,144 @@
+"""The ASTM quantitative driver's I/O: serial port, receiver machine, timers, durable ACK.
+
+Bytes from the port go into ``AstmLinkReceiver``; its ACK/NAK bytes go back out. When a message
+is complete, every TestResult of it is awaited into the sink *before* the ACK of its final frame
+is written: the instrument treats that ACK as delivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import serial
+import serial_asyncio_fast
+
+from protocols.astm import (
+    AstmLinkReceiver,
+    BytesDiscarded,
+    DuplicateFrame,
+    EstablishmentRequested,
+    Event,
+    FrameAccepted,
+    FrameRejected,
+    MessageComplete,
+    RecordError,
+    TimeoutExpired,
+    TransferTerminated,
+    parse_message,
+)
+
+from ..base import Driver, DriverContext, ResultSink
+from .mapping import DRIVER_NAME, readings
+from .options import load_limits, parse_options
+
+log = logging.getLogger(__name__)
+_FRAME_EVENTS = (EstablishmentRequested, FrameAccepted, FrameRejected, DuplicateFrame)
+_RECONNECT_MIN_S = 0.5
+
+
+class AstmQuantitativeDriver(Driver):
+    """FS-Q8 multi-item analyzer over ASTM E1381/E1394 on a serial port (9600 8N1)."""
+
+    name = DRIVER_NAME
+
+    def __init__(self, options: dict[str, Any], context: DriverContext) -> None:
+        super().__init__(options, context)
+        self.config = parse_options(options)
+        self.limits = load_limits(self.config.limits)
+        self.port_open = asyncio.Event()
+        """Set while the serial port is open (tests and status pages wait on it)."""
+
+    async def run(self, sink: ResultSink) -> None:
+        """Read the port forever; reopen it with backoff after errors; return only when cancelled."""
+        backoff = _RECONNECT_MIN_S
+        while True:
+            try:
+                reader, writer = await serial_asyncio_fast.open_serial_connection(
+                    url=self.config.port, baudrate=self.config.baudrate, bytesize=serial.EIGHTBITS,
+                    parity=serial.PARITY_NONE, stopbits=serial.STOPBITS_ONE)
+            except (OSError, serial.SerialException) as exc:
+                log.warning("astm %s: cannot open %s: %s", self.context.instrument_id, self.config.port, exc)
+            else:
+                backoff = _RECONNECT_MIN_S
+                self.port_open.set()
+                try:
+                    await self._session(reader, writer, sink)
+                except (OSError, serial.SerialException, ConnectionError) as exc:
+                    log.warning("astm %s: link lost: %s", self.context.instrument_id, exc)
+                finally:
+                    self.port_open.clear()
+                    writer.close()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self.config.reconnect_max_s)
+
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sink: ResultSink) -> None:
+        """One open port: a fresh receiver, fed until the port fails."""
+        receiver = AstmLinkReceiver()
+        loop = asyncio.get_running_loop()
+        deadline: float | None = None
+        while True:
+            timeout = None if deadline is None else max(0.0, deadline - loop.time())
+            try:
+                async with asyncio.timeout(timeout):  # not wait_for: it can swallow a cancel on 3.11
+                    data = await reader.read(4096)
+            except TimeoutError:
+                receiver.timeout()
+            else:
+                if not data:
+                    raise ConnectionError(f"{self.config.port}: end of file")
+                receiver.receive_data(data)
+            restart_timer = await self._handle_events(receiver, writer, sink)
+            if receiver.waiting_for is None:
+                deadline = None
+            elif restart_timer or deadline is None:
+                deadline = loop.time() + self.config.receive_timeout_s
+
+    async def _handle_events(self, receiver: AstmLinkReceiver, writer: asyncio.StreamWriter,
+                             sink: ResultSink) -> bool:
+        """Act on every pending event; True when a frame or ENQ arrived (restart the receive timer)."""
+        frame_seen = False
+        while (event := receiver.next_event()) is not None:
+            self._log(event)
+            frame_seen = frame_seen or isinstance(event, _FRAME_EVENTS)
+            if isinstance(event, MessageComplete):
+                await self._write(writer, receiver.data_to_send())
+                await self._store(event, sink)
+                receiver.confirm_message()
+            await self._write(writer, receiver.data_to_send())
+        return frame_seen
+
+    async def _store(self, event: MessageComplete, sink: ResultSink) -> None:
+        """Parse the message and await the sink for each of its results (errors are logged)."""
+        try:
+            message = parse_message(event.text, self.config.encoding)
+        except RecordError as exc:
+            log.error("astm %s: message dropped, %s; raw=%r", self.context.instrument_id, exc, event.raw)
+            return
+        for error in message.errors:
+            log.error("astm %s: record skipped, %s", self.context.instrument_id, error)
+        for reading in readings(message, event.raw, self.limits, self.context, self.config.tzinfo):
+            stored = await sink(reading.result, reading.source_key)
+            if not stored:
+                log.info("astm %s: %s already stored", self.context.instrument_id, reading.source_key)
+
+    @staticmethod
+    async def _write(writer: asyncio.StreamWriter, data: bytes) -> None:
+        if data:
+            writer.write(data)
+            await writer.drain()
+
+    def _log(self, event: Event) -> None:
+        if isinstance(event, FrameRejected):
+            log.warning("astm %s: NAK %s at byte %d of %r", self.context.instrument_id, event.reason,
+                        event.offset, event.data)
+        elif isinstance(event, BytesDiscarded):
+            log.info("astm %s: %d noise bytes discarded", self.context.instrument_id, len(event.data))
+        elif isinstance(event, TimeoutExpired | DuplicateFrame):
+            log.warning("astm %s: %s", self.context.instrument_id, event)
+        elif isinstance(event, TransferTerminated) and event.partial:
+            log.warning("astm %s: transfer ended (%s) mid-message, %d bytes dropped", self.context.instrument_id,
+                        event.reason, len(event.partial))
+        else:
+            log.debug("astm %s: %s", self.context.instrument_id, event)

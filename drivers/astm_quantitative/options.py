@@ -1,0 +1,81 @@
+"""Options of the ASTM quantitative driver (validated at the edge) and loading its limits table."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from datetime import timedelta, timezone
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from protocols.astm import DEFAULT_LIMITS_RESOURCE, ItemLimit, LimitsError, parse_limits
+
+from ..base import DriverConfigError
+
+_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+
+
+class AstmOptions(BaseModel):
+    """``[instruments.options]`` of an ``astm_quantitative`` instrument."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    port: str = Field(min_length=1)
+    baudrate: int = Field(default=9600, gt=0)
+    timezone: str = "+08:00"
+    receive_timeout_s: float = Field(default=30.0, gt=0)
+    limits: str | None = None
+    encoding: str = "utf-8"
+    reconnect_max_s: float = Field(default=30.0, gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _offset(cls, value: str) -> str:
+        match = _OFFSET.match(value)
+        if not match or int(match.group(2)) > 23 or int(match.group(3)) > 59:
+            raise ValueError(f"must be a UTC offset like +08:00, got {value!r}")
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {value!r}") from None
+        return value
+
+    @property
+    def tzinfo(self) -> timezone:
+        """The instrument clock's offset as a tzinfo."""
+        match = _OFFSET.match(self.timezone)
+        assert match is not None
+        sign = -1 if match.group(1) == "-" else 1
+        return timezone(sign * timedelta(hours=int(match.group(2)), minutes=int(match.group(3))))
+
+
+def parse_options(options: dict[str, object]) -> AstmOptions:
+    """Validate ``options``; the DriverConfigError names the first bad key and why."""
+    try:
+        return AstmOptions.model_validate(options)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(part) for part in error["loc"]) or "options"
+        raise DriverConfigError(f"astm_quantitative option {key!r}: {error['msg']}") from None
+
+
+def load_limits(path: str | None) -> dict[str, ItemLimit]:
+    """The limits table from ``path``, or the packaged default; errors become DriverConfigError."""
+    try:
+        if path is None:
+            package, name = DEFAULT_LIMITS_RESOURCE
+            text = resources.files(package).joinpath(name).read_text("utf-8")
+        else:
+            text = Path(path).read_text("utf-8")
+        return parse_limits(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DriverConfigError(f"astm_quantitative option 'limits': cannot read {path!r}: {exc}") from None
+    except LimitsError as exc:
+        raise DriverConfigError(f"astm_quantitative option 'limits' ({path or 'default'}): {exc}") from None
