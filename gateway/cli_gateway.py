@@ -27,7 +27,8 @@ id = {gateway_id}  # envelope "gateway": ^[a-z0-9][a-z0-9-]{{0,63}}$
 key_file = "{key_name}"  # Ed25519 key, PKCS#8 PEM, mode 0600 (relative to this file)
 outbox = "outbox.sqlite3"  # SQLite outbox (relative to this file)
 operator = "tech-001"  # technician id used when the room page names nobody
-# status_port = 8780  # reserved for the local status page
+# status_port = 8780  # Prometheus /metrics and /status JSON on status_host (127.0.0.1)
+# max_clock_skew_s = 300  # flag results whose instrument clock is further off than this
 
 [site]
 id = {site_id}
@@ -35,11 +36,17 @@ kind = {site_kind}  # market | supermarket | school | canteen | station
 name = {site_name}
 
 [lims]
+transport = "http"  # or "mqtt" (then fill in [mqtt] below)
 url = {lims_url}
 batch_size = 100
 timeout_s = 10
 retry_min_s = 0.5
 retry_max_s = 30
+
+# [mqtt]
+# host = "mqtt.example.cn"
+# port = 1883
+# topic_prefix = "kuaijian/v1"
 
 [[instruments]]
 id = "ei-01"
@@ -137,3 +144,8 @@ def run(config: Path = CONFIG_OPTION) -> None:
     except GatewayError as exc:
         logging.getLogger("gateway").error("gateway cannot run: %s", exc)
         raise typer.Exit(1) from None
+
+
+from .cli_status import status_command  # noqa: E402 (registered after the other commands)
+
+gateway_app.command("status")(status_command)

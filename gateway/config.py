@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import ErrorDetails
@@ -34,6 +34,9 @@ class GatewaySection(_Section):
     outbox: ConfigPath
     operator: Annotated[str, Field(min_length=1)]
     status_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    status_host: Annotated[str, Field(min_length=1)] = "127.0.0.1"
+    status_interval_s: Annotated[float, Field(gt=0)] = 5.0
+    max_clock_skew_s: Annotated[float, Field(gt=0)] = 300.0
 
     @field_validator("key_file", "outbox")
     @classmethod
@@ -55,9 +58,10 @@ class SiteSection(_Section):
 
 
 class LimsSection(_Section):
-    """``[lims]``: where and how envelopes are uploaded."""
+    """``[lims]``: where and how envelopes are uploaded (``url`` is needed by the http transport)."""
 
-    url: str
+    transport: Literal["http", "mqtt"] = "http"
+    url: str | None = None
     batch_size: Annotated[int, Field(ge=1, le=10_000)] = 100
     timeout_s: Annotated[float, Field(gt=0)] = 10.0
     retry_min_s: Annotated[float, Field(gt=0)] = 0.5
@@ -65,7 +69,9 @@ class LimsSection(_Section):
 
     @field_validator("url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
         return value.rstrip("/")
@@ -74,7 +80,22 @@ class LimsSection(_Section):
     def _retry_bounds_ordered(self) -> LimsSection:
         if self.retry_max_s < self.retry_min_s:
             raise ValueError(f"retry_max_s ({self.retry_max_s}) is below retry_min_s ({self.retry_min_s})")
+        if self.transport == "http" and self.url is None:
+            raise ValueError('url is required when transport is "http"')
         return self
+
+
+class MqttSection(_Section):
+    """``[mqtt]``: the broker used when ``[lims] transport = "mqtt"`` (see docs/mqtt.md)."""
+
+    host: Annotated[str, Field(min_length=1)]
+    port: Annotated[int, Field(ge=1, le=65535)] = 1883
+    topic_prefix: Annotated[str, Field(pattern=r"^[^#+\s]+[^/#+\s]$")] = "kuaijian/v1"
+    client_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    username: str | None = None
+    password: str | None = None
+    keepalive: Annotated[int, Field(ge=5, le=3600)] = 60
+    window: Annotated[int, Field(ge=1, le=10_000)] = 200
 
 
 class InstrumentSection(_Section):
@@ -99,7 +120,18 @@ class GatewayConfig(_Section):
     gateway: GatewaySection
     site: SiteSection
     lims: LimsSection
+    mqtt: MqttSection | None = None
     instruments: list[InstrumentSection] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _mqtt_section_for_mqtt_transport(self) -> GatewayConfig:
+        if self.lims.transport == "mqtt" and self.mqtt is None:
+            raise ValueError('[mqtt] table is required when [lims] transport is "mqtt"')
+        return self
+
+    def mqtt_client_id(self) -> str:
+        """MQTT client id: ``[mqtt] client_id`` or ``kuaijian-<gateway id>``."""
+        return (self.mqtt.client_id if self.mqtt else None) or f"kuaijian-{self.gateway.id}"
 
 
 def load_config(path: str | Path) -> GatewayConfig:

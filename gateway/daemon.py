@@ -12,13 +12,17 @@ import httpx
 
 from drivers import registry
 from drivers.base import Driver, DriverContext, ResultSink
-from protocols.result import TestResult
 
 from .config import GatewayConfig, InstrumentSection
 from .errors import GatewayError
+from .health import Health, status_path, write_status_file
 from .keys import kid_of, load_private_key
+from .metrics import MetricsServer, gateway_registry
 from .outbox import Outbox
+from .sink import outbox_sink
+from .uplink_base import Uplink, wait_any
 from .uplink_http import HttpUplink, UploadFailed
+from .uplink_mqtt import MqttUplink
 
 log = logging.getLogger("gateway.daemon")
 
@@ -45,6 +49,8 @@ class Gateway:
         self.restart_delay_s = restart_delay_s
         self.final_upload_s = final_upload_s
         self._client = client
+        self.metrics_port: int | None = None
+        """Port ``/metrics`` listens on once running (None when ``status_port`` is not set)."""
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set, then stop drivers, try one last upload and close the outbox.
@@ -54,42 +60,75 @@ class Gateway:
         gateway = self.config.gateway
         key = load_private_key(gateway.key_file)
         outbox = Outbox(gateway.outbox, gateway_id=gateway.id, private_key=key, clock=self.clock)
-        uplink = HttpUplink(outbox, self.config.lims, self._client)
+        uplink = self._uplink(outbox)
+        health = Health(gateway.id, self.config.lims.transport, uplink.stats)
+        metrics = MetricsServer(gateway_registry(health, outbox.pending_count),
+                                lambda: health.snapshot(outbox.counts(), self.clock()))
         try:
             instruments = [(item, self._build(item)) for item in self.config.instruments if item.enabled]
+            for item in self.config.instruments:
+                health.add_instrument(item.id, item.driver, enabled=item.enabled)
+            if gateway.status_port is not None:
+                self.metrics_port = await metrics.start(gateway.status_host, gateway.status_port)
             counts = outbox.counts()
             log.info("gateway started", extra={"gateway": gateway.id, "kid": kid_of(key), "last_seq": counts.last_seq,
-                                               "pending": counts.pending, "instruments": [i.id for i, _ in instruments]})
-            sink = _outbox_sink(outbox, uplink)
+                                               "pending": counts.pending, "instruments": [i.id for i, _ in instruments],
+                                               "transport": self.config.lims.transport})
             drivers = [
-                asyncio.create_task(self._supervise(item, driver, sink), name=f"driver:{item.id}")
+                asyncio.create_task(self._supervise(item, driver, health, outbox_sink(
+                    outbox, uplink, health, gateway.max_clock_skew_s, item.id)), name=f"driver:{item.id}")
                 for item, driver in instruments
             ]
-            await self._until_stopped(stop, uplink, drivers)
+            await self._until_stopped(stop, uplink, drivers, lambda: self._write_status(health, outbox))
         finally:
+            await metrics.close()
             await uplink.aclose()
+            uplink.stats.state = "stopped"
+            health.all_offline()
+            self._write_status(health, outbox)
             outbox.close()
         log.info("gateway stopped", extra={"gateway": gateway.id})
 
-    async def _until_stopped(self, stop: asyncio.Event, uplink: HttpUplink, drivers: list[asyncio.Task[None]]) -> None:
-        uploading = asyncio.create_task(uplink.run(stop), name="uplink")
-        stopping = asyncio.create_task(stop.wait(), name="stop")
+    def _uplink(self, outbox: Outbox) -> Uplink:
+        if self.config.lims.transport == "mqtt":
+            assert self.config.mqtt is not None  # GatewayConfig guarantees it
+            return MqttUplink(outbox, self.config.lims, self.config.mqtt, client_id=self.config.mqtt_client_id(),
+                              clock=self.clock, drain_s=self.final_upload_s)
+        return HttpUplink(outbox, self.config.lims, self._client)
+
+    def _write_status(self, health: Health, outbox: Outbox) -> None:
+        path = status_path(self.config.gateway.outbox)
         try:
-            await asyncio.wait([uploading, stopping], return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (*drivers, uploading, stopping):
+            write_status_file(path, health.snapshot(outbox.counts(), self.clock()))
+        except OSError as exc:
+            log.warning("cannot write the status file", extra={"path": str(path), "error": str(exc)})
+
+    async def _until_stopped(self, stop: asyncio.Event, uplink: Uplink, drivers: list[asyncio.Task[None]],
+                             write_status: Callable[[], None]) -> None:
+        """Run until ``stop``; then stop the drivers, let the uplink finish (bounded) and try a last upload."""
+        uploading = asyncio.create_task(uplink.run(stop), name="uplink")
+        try:
+            while not stop.is_set() and not uploading.done():
+                write_status()
+                await wait_any(stop, timeout=self.config.gateway.status_interval_s)
+            for task in drivers:
                 task.cancel()
-            await asyncio.gather(*drivers, uploading, stopping, return_exceptions=True)
+            await asyncio.gather(*drivers, return_exceptions=True)
+            await asyncio.wait([uploading], timeout=self.final_upload_s + 2.0)
+        finally:
+            for task in (*drivers, uploading):
+                task.cancel()
+            await asyncio.gather(*drivers, uploading, return_exceptions=True)
         if not uploading.cancelled() and (error := uploading.exception()) is not None:
             raise GatewayError(f"uplink failed: {error}") from error
         await self._final_upload(uplink)
 
-    async def _final_upload(self, uplink: HttpUplink) -> None:
+    async def _final_upload(self, uplink: Uplink) -> None:
         """One bounded attempt to deliver what is pending before exit; the rest waits for next start."""
         try:
-            report = await asyncio.wait_for(uplink.upload_pass(), self.final_upload_s)
-            log.info("final upload done", extra={"delivered": report.delivered})
-        except (UploadFailed, TimeoutError) as exc:
+            delivered = await uplink.final_delivery(self.final_upload_s)
+            log.info("final upload done", extra={"delivered": delivered})
+        except UploadFailed as exc:
             log.warning("final upload incomplete; pending envelopes stay in the outbox",
                         extra={"error": str(exc) or type(exc).__name__})
 
@@ -105,37 +144,25 @@ class Gateway:
         except Exception as exc:  # a plug-in's constructor may raise anything on bad options
             raise GatewayError(f"instrument {instrument.id!r} (driver {instrument.driver}): {exc}") from exc
 
-    async def _supervise(self, instrument: InstrumentSection, first: Driver, sink: ResultSink) -> None:
+    async def _supervise(self, instrument: InstrumentSection, first: Driver, health: Health,
+                         sink: ResultSink) -> None:
         """Run the driver; when it crashes (or returns), log it and start a fresh one after a delay."""
         driver: Driver | None = first
         while True:
             try:
                 driver = driver or self._build(instrument)
+                health.driver_running(instrument.id)
                 await driver.run(sink)
                 log.warning("driver returned; restarting it", extra={"instrument": instrument.id})
+                health.driver_failed(instrument.id, "driver returned")
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
                 log.exception("driver crashed; restarting it in %.1f s", self.restart_delay_s,
                               extra={"instrument": instrument.id, "driver": instrument.driver})
+                health.driver_failed(instrument.id, f"{type(exc).__name__}: {exc}")
             driver = None
             await asyncio.sleep(self.restart_delay_s)
-
-
-def _outbox_sink(outbox: Outbox, uplink: HttpUplink) -> ResultSink:
-    """The drivers' sink: commit to the outbox (durable on return), then wake the uplink."""
-
-    async def sink(result: TestResult, source_key: str | None) -> bool:
-        stored = outbox.append(result, source_key)
-        if stored is None:
-            log.info("reading already stored; not stored again", extra={"source_key": source_key})
-            return False
-        log.info("result stored", extra={"seq": stored.seq, "result_id": stored.result_id,
-                                         "instrument": result.instrument.id, "verdict": result.verdict})
-        uplink.wake()
-        return True
-
-    return sink
 
 
 def serve(config: GatewayConfig) -> None:

@@ -35,7 +35,7 @@ def free_port() -> int:
 
 def simulators(data_dir: Path) -> list[tuple[str, list[str], dict[str, object]]]:
     """(name, simulator argv, gateway instrument entry) for each demo instrument."""
-    enzyme_link, rtu_link = str(data_dir / "ttyEI01"), str(data_dir / "ttyGR01")
+    enzyme_link, rtu_link, astm_link = (str(data_dir / name) for name in ("ttyEI01", "ttyGR01", "ttyFS01"))
     tcp_port, cg8_port = free_port(), free_port()
     gold = ("firmware_sim", "gold", "--interval", "0.5")
     return [
@@ -66,6 +66,12 @@ def simulators(data_dir: Path) -> list[tuple[str, list[str], dict[str, object]]]
             {"id": "cg8-01", "driver": "modbus_profile",
              "options": {"profile": "huaxin-cg8", "transport": "tcp", "host": "127.0.0.1", "port": cg8_port,
                          "poll_interval_s": 0.2}},
+        ),
+        (
+            "sim-astm",
+            python_module("firmware_sim", "astm", "--link", astm_link, "--interval", "1.0", "--seed", "11",
+                          "--reply-timeout", "2"),
+            {"id": "fs-01", "driver": "astm_quantitative", "options": {"port": astm_link}},
         ),
     ]
 
@@ -161,7 +167,7 @@ def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, co
         config_path = prepare_gateway(data_dir, lims, instruments)
         children.append(start_gateway(config_path, logs))
         console.print(f"LIMS page: [bold]{lims.url}/sites/{SITE['id']}/today[/bold]  (logs in {logs})")
-        _wait_for_results(lims.url, results, children, console)
+        _wait_for_results(lims, results, {str(i["id"]) for i in instruments}, children, console)
         console.print(f"{stored_count(lims.url)} result(s) stored at the LIMS after {time.monotonic() - started:.1f} s")
         _stop(children[1:])
         if export is not None:
@@ -176,10 +182,23 @@ def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, co
         _stop(children)
 
 
-def _wait_for_results(lims_url: str, results: int, children: list[Child], console: Console) -> None:
-    """Block until ``results`` are stored (or forever when 0) while every child stays alive."""
+def instruments_seen(lims: Lims) -> set[str]:
+    """Instrument ids among the LIMS's newest results (empty while it does not answer)."""
     try:
-        while results <= 0 or stored_count(lims_url) < results:
+        answer = httpx.get(f"{lims.url}/api/v1/results", params={"site": SITE["id"], "limit": 1000},
+                           headers={"Authorization": f"Bearer {lims.admin_token}"}, timeout=5.0)
+    except httpx.HTTPError:
+        return set()
+    if answer.status_code != 200:
+        return set()
+    return {item["result"]["instrument"]["id"] for item in answer.json()["results"]}
+
+
+def _wait_for_results(lims: Lims, results: int, instruments: set[str], children: list[Child],
+                      console: Console) -> None:
+    """Block until ``results`` are stored and every instrument has delivered one (forever when 0)."""
+    try:
+        while results <= 0 or stored_count(lims.url) < results or not instruments <= instruments_seen(lims):
             for child in children:
                 if child.process.poll() is not None:
                     raise ChildError(f"{child.name} exited with {child.process.returncode}; see {child.log_path}")

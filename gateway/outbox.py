@@ -159,17 +159,11 @@ class Outbox:
 
     def counts(self) -> OutboxCounts:
         """Pending/delivered/rejected counts, last seq and last delivery time."""
-        by_state = dict(self._db.execute("SELECT state, count(*) FROM envelopes GROUP BY state").fetchall())
-        last_seq, last_delivered_at = self._db.execute(
-            "SELECT coalesce(max(seq), 0), max(delivered_at) FROM envelopes"
-        ).fetchone()
-        return OutboxCounts(
-            pending=by_state.get("pending", 0),
-            delivered=by_state.get("delivered", 0),
-            rejected=by_state.get("rejected", 0),
-            last_seq=last_seq,
-            last_delivered_at=last_delivered_at,
-        )
+        return counts_of(self._db)
+
+    def pending_count(self) -> int:
+        """Number of pending envelopes (uses the partial index; cheap enough for every scrape)."""
+        return int(self._db.execute("SELECT count(*) FROM envelopes WHERE state = 'pending'").fetchone()[0])
 
     def _write_many(self, sql: str, params: list[tuple[object, ...]]) -> None:
         with self._transaction() as db:
@@ -189,3 +183,29 @@ class Outbox:
     def _now(self) -> str:
         return self._clock().isoformat(timespec="milliseconds")
 
+
+def counts_of(db: sqlite3.Connection) -> OutboxCounts:
+    """Pending/delivered/rejected counts, last seq and last delivery time of an outbox database."""
+    by_state = dict(db.execute("SELECT state, count(*) FROM envelopes GROUP BY state").fetchall())
+    last_seq, last_delivered_at = db.execute("SELECT coalesce(max(seq), 0), max(delivered_at) FROM envelopes").fetchone()
+    return OutboxCounts(
+        pending=by_state.get("pending", 0),
+        delivered=by_state.get("delivered", 0),
+        rejected=by_state.get("rejected", 0),
+        last_seq=last_seq,
+        last_delivered_at=last_delivered_at,
+    )
+
+
+def read_counts(path: str | Path) -> OutboxCounts:
+    """Counts of the outbox at ``path`` through a read-only connection (safe while the daemon runs)."""
+    try:
+        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise OutboxError(f"{path}: cannot open outbox read-only: {exc}") from exc
+    try:
+        return counts_of(db)
+    except sqlite3.Error as exc:
+        raise OutboxError(f"{path}: cannot read outbox: {exc}") from exc
+    finally:
+        db.close()

@@ -9,33 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
-from dataclasses import dataclass
+import time
 from typing import Any, NoReturn
 
 import httpx
 
 from .config import LimsSection
+from .ingest_answer import NOT_ENROLLED_CODES, AnswerRecorder, PassReport
 from .outbox import Outbox, StoredEnvelope
+from .uplink_base import UplinkStats, backoff_delay, wait_any
 
 log = logging.getLogger("gateway.uplink")
 
 INGEST_PATH = "/api/v1/ingest"
-NOT_ENROLLED_CODES = frozenset({"unknown_gateway", "unknown_kid", "revoked_kid"})
-"""Rejections that say "this gateway/key is not (or no longer) enrolled": keep, retry later."""
+__all__ = ["INGEST_PATH", "NOT_ENROLLED_CODES", "HttpUplink", "PassReport", "UploadFailed"]
 
 
 class UploadFailed(Exception):
     """A batch could not be delivered now (network, 5xx, unexpected answer); retry with backoff."""
-
-
-@dataclass
-class PassReport:
-    """What one pass over the outbox did."""
-
-    delivered: int = 0
-    rejected: int = 0
-    not_enrolled: int = 0
 
 
 class HttpUplink:
@@ -49,8 +40,9 @@ class HttpUplink:
         self._batch_size = lims.batch_size
         self._failures = 0
         self._last_failure: str | None = None
-        self._not_enrolled_logged = False
+        self._answers = AnswerRecorder(outbox)
         self._lock = asyncio.Lock()
+        self.stats = UplinkStats()
 
     def wake(self) -> None:
         """Ask for an upload soon (new envelopes were committed)."""
@@ -64,34 +56,42 @@ class HttpUplink:
         """Upload whenever woken, backing off while the LIMS is unreachable, until ``stop`` is set."""
         self._wake.set()  # drain what a previous run left pending
         while not stop.is_set():
-            await _wait_any(stop, self._wake)
+            await wait_any(stop, self._wake)
             if stop.is_set():
                 return
             self._wake.clear()
             try:
                 report = await self.upload_pass()
             except UploadFailed:
-                await _wait_any(stop, timeout=self.next_delay())
+                await wait_any(stop, timeout=self.next_delay())
                 self._wake.set()
                 continue
             if report.not_enrolled:
-                await _wait_any(stop, timeout=self.lims.retry_max_s)
+                await wait_any(stop, timeout=self.lims.retry_max_s)
                 self._wake.set()
+
+    async def final_delivery(self, timeout: float) -> int:
+        """One pass bounded by ``timeout`` seconds; what is left waits for the next start."""
+        try:
+            return (await asyncio.wait_for(self.upload_pass(), timeout)).delivered
+        except TimeoutError:
+            raise UploadFailed(f"no answer within {timeout:.1f} s") from None
 
     async def upload_pass(self) -> PassReport:
         """Send every envelope pending now, oldest first, in batches; raise UploadFailed to back off."""
         async with self._lock:
             report = PassReport()
             after_seq = 0
+            self.stats.state = "uploading"
             while batch := self.outbox.pending(self._batch_size, after_seq=after_seq):
                 if await self._send(batch, report):
                     after_seq = batch[-1].seq
+            self.stats.state = "not_enrolled" if report.not_enrolled else "idle"
             return report
 
     def next_delay(self) -> float:
         """Backoff before the next try: full jitter over an exponentially growing window."""
-        low, high = self.lims.retry_min_s, self.lims.retry_max_s
-        return random.uniform(low, min(high, low * 2 ** min(max(0, self._failures - 1), 30)))
+        return backoff_delay(self._failures, self.lims.retry_min_s, self.lims.retry_max_s)
 
     async def _send(self, batch: list[StoredEnvelope], report: PassReport) -> bool:
         """POST ``batch``; False if the LIMS found it too large (the batch size is halved then)."""
@@ -124,40 +124,19 @@ class HttpUplink:
         log.error("LIMS rejected an envelope", extra={"seq": batch[0].seq, "error": error})
         self.outbox.mark_rejected(batch[0].seq, error)
         report.rejected += 1
+        self.stats.count(0, 1, time.time())
         return True
 
     def _apply(self, batch: list[StoredEnvelope], entries: list[dict[str, Any]], report: PassReport) -> None:
         """Mark each envelope delivered, rejected, or (not enrolled) still pending."""
-        delivered: list[int] = []
-        not_enrolled: list[int] = []
-        not_enrolled_code = ""
-        for stored, entry in zip(batch, entries, strict=True):
-            status, code = entry.get("status"), entry.get("code")
-            if status in ("stored", "duplicate") and entry.get("hash") in (None, stored.hash):
-                delivered.append(stored.seq)
-            elif status == "rejected" and code in NOT_ENROLLED_CODES:
-                not_enrolled.append(stored.seq)
-                not_enrolled_code = str(code)
-            else:
-                error = _rejection_text(entry, stored)
-                log.error("LIMS rejected an envelope", extra={"seq": stored.seq, "error": error})
-                self.outbox.mark_rejected(stored.seq, error)
-                report.rejected += 1
-        self.outbox.mark_delivered(delivered)
-        report.delivered += len(delivered)
-        if not_enrolled:
-            error = f"{not_enrolled_code}: this gateway or key is not enrolled at the LIMS"
-            self.outbox.note_failed_attempt(not_enrolled, error)
-            report.not_enrolled += len(not_enrolled)
-            if not self._not_enrolled_logged:
-                log.warning("envelopes stay pending: %s", error, extra={"gateway": self.outbox.gateway_id})
-            self._not_enrolled_logged = True
-        elif delivered:
-            self._not_enrolled_logged = False
+        before = (report.delivered, report.rejected)
+        self._answers.apply(zip(batch, entries, strict=True), report)
+        self.stats.count(report.delivered - before[0], report.rejected - before[1], time.time())
 
     def _failed(self, batch: list[StoredEnvelope], error: str) -> NoReturn:
         """Record a transient failure (logged once per outage) and raise UploadFailed."""
         self._failures += 1
+        self.stats.state, self.stats.last_error = "failing", error
         self.outbox.note_failed_attempt([stored.seq for stored in batch], error)
         if self._last_failure is None:
             log.warning("LIMS upload failing, retrying with backoff", extra={"error": error, "url": self.lims.url})
@@ -169,6 +148,7 @@ class HttpUplink:
             log.info("LIMS upload working again", extra={"failed_attempts": self._failures})
         self._failures = 0
         self._last_failure = None
+        self.stats.last_error = None
 
 
 def _entries_by_line(answer: Any, count: int) -> list[dict[str, Any]]:
@@ -181,19 +161,3 @@ def _entries_by_line(answer: Any, count: int) -> list[dict[str, Any]]:
     if missing or len(results) != count:
         raise ValueError(f"{len(results)} result(s) for {count} line(s); missing lines {missing[:5]}")
     return [by_line[line] for line in range(1, count + 1)]
-
-
-def _rejection_text(entry: dict[str, Any], stored: StoredEnvelope) -> str:
-    if entry.get("status") in ("stored", "duplicate"):
-        return f"hash_mismatch: LIMS holds seq {stored.seq} with hash {entry.get('hash')}, ours is {stored.hash}"
-    return f"{entry.get('code') or 'unknown'}: {entry.get('error') or entry.get('status')}"
-
-
-async def _wait_any(*events: asyncio.Event, timeout: float | None = None) -> None:
-    """Return when any of ``events`` is set or ``timeout`` seconds have passed."""
-    waiters = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

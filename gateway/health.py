@@ -1,0 +1,115 @@
+"""Live health of a running gateway (instruments, uplink, backlog) and its status file.
+
+The daemon keeps one ``Health``; every ``status_interval_s`` it writes a snapshot atomically to
+``<outbox>.status.json`` (temp file + rename), which ``kuaijian gateway status`` reads. The same
+snapshot feeds ``/metrics`` and ``/status``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from .outbox import OutboxCounts
+from .uplink_base import UplinkStats
+
+InstrumentState = Literal["online", "offline", "error"]
+STATUS_SUFFIX = ".status.json"
+
+
+def status_path(outbox_path: str | Path) -> Path:
+    """Where the daemon writes its status file: next to the outbox."""
+    outbox_path = Path(outbox_path)
+    return outbox_path.with_name(outbox_path.name + STATUS_SUFFIX)
+
+
+@dataclass
+class InstrumentHealth:
+    """One instrument as the daemon sees it.
+
+    ``online``: its driver is running; ``error``: the driver crashed and waits to be restarted
+    (``last_error`` says why) until it runs again; ``offline``: disabled or the gateway stopped.
+    """
+
+    id: str
+    driver: str
+    state: InstrumentState = "offline"
+    results: int = 0
+    last_result_at: str | None = None
+    last_error: str | None = None
+    clock_skew_s: float | None = None
+    """Latest ``tested_at - received_at`` in seconds (positive: the instrument clock is ahead)."""
+
+
+class Health:
+    """In-memory health of one gateway; all methods are called from the daemon's event loop."""
+
+    def __init__(self, gateway_id: str, transport: str, uplink: UplinkStats) -> None:
+        self.gateway_id = gateway_id
+        self.transport = transport
+        self.uplink = uplink
+        self.instruments: dict[str, InstrumentHealth] = {}
+        self.started_at = time.time()
+
+    def add_instrument(self, instrument_id: str, driver: str, *, enabled: bool) -> None:
+        self.instruments[instrument_id] = InstrumentHealth(instrument_id, driver, "offline")
+        if not enabled:
+            self.instruments[instrument_id].last_error = "disabled in the config"
+
+    def driver_running(self, instrument_id: str) -> None:
+        entry = self.instruments[instrument_id]
+        entry.state = "online"
+
+    def driver_failed(self, instrument_id: str, error: str) -> None:
+        entry = self.instruments[instrument_id]
+        entry.state, entry.last_error = "error", error
+
+    def result_stored(self, instrument_id: str, received_at: str, skew_s: float) -> None:
+        entry = self.instruments[instrument_id]
+        entry.results += 1
+        entry.last_result_at = received_at
+        entry.clock_skew_s = round(skew_s, 3)
+
+    def all_offline(self) -> None:
+        for entry in self.instruments.values():
+            entry.state = "offline"
+
+    def snapshot(self, backlog: OutboxCounts, now: datetime) -> dict[str, Any]:
+        """JSON-ready status: instruments, uplink, backlog."""
+        uplink = asdict(self.uplink)
+        uplink["transport"] = self.transport
+        uplink["last_upload_at"] = _iso(self.uplink.last_upload_at, now)
+        return {
+            "gateway": self.gateway_id,
+            "pid": os.getpid(),
+            "written_at": now.isoformat(timespec="milliseconds"),
+            "started_at": _iso(self.started_at, now),
+            "instruments": [asdict(entry) for entry in self.instruments.values()],
+            "uplink": uplink,
+            "backlog": asdict(backlog),
+        }
+
+
+def _iso(unix: float | None, now: datetime) -> str | None:
+    return None if unix is None else datetime.fromtimestamp(unix, now.tzinfo).isoformat(timespec="milliseconds")
+
+
+def write_status_file(path: Path, snapshot: dict[str, Any]) -> None:
+    """Replace ``path`` atomically: readers see the old file or the new one, never a partial one."""
+    scratch = path.with_name(f".{path.name}.tmp")
+    scratch.write_text(json.dumps(snapshot, ensure_ascii=False, indent=1), "utf-8")
+    os.replace(scratch, path)
+
+
+def read_status_file(path: Path) -> dict[str, Any] | None:
+    """The last snapshot the daemon wrote, or None if there is none (never ran, or unreadable)."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -1,0 +1,55 @@
+"""The drivers' sink: flag clock skew, commit to the outbox (durable on return), wake the uplink."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from drivers.base import ResultSink
+from protocols.result import TestResult
+
+from .health import Health
+from .outbox import Outbox
+from .uplink_base import Uplink
+
+log = logging.getLogger("gateway.daemon")
+
+CLOCK_SKEW_FLAG = "clock_skew"
+
+
+def clock_skew_s(result: TestResult) -> float:
+    """``tested_at - received_at`` in seconds: instrument clock minus gateway clock (+ = ahead)."""
+    tested = datetime.fromisoformat(result.tested_at)
+    received = datetime.fromisoformat(result.received_at)
+    return (tested - received).total_seconds()
+
+
+def flag_clock_skew(result: TestResult, skew_s: float, max_skew_s: float) -> TestResult:
+    """Add qc flag ``clock_skew:<+/-seconds>s`` when ``|skew_s|`` exceeds ``max_skew_s`` (once)."""
+    if abs(skew_s) <= max_skew_s:
+        return result
+    flag = f"{CLOCK_SKEW_FLAG}:{skew_s:+.0f}s"
+    flags = [f for f in result.qc.flags if not f.startswith(f"{CLOCK_SKEW_FLAG}:")]
+    return result.model_copy(update={"qc": result.qc.model_copy(update={"flags": [*flags, flag]})})
+
+
+def outbox_sink(outbox: Outbox, uplink: Uplink, health: Health, max_skew_s: float, instrument_id: str) -> ResultSink:
+    """The sink handed to the driver of ``instrument_id``; returns after the commit (True) or for a known
+    reading (False)."""
+
+    async def sink(result: TestResult, source_key: str | None) -> bool:
+        skew = clock_skew_s(result)
+        result = flag_clock_skew(result, skew, max_skew_s)
+        stored = outbox.append(result, source_key)
+        if stored is None:
+            log.info("reading already stored; not stored again",
+                     extra={"source_key": source_key, "instrument": instrument_id})
+            return False
+        health.result_stored(instrument_id, result.received_at, skew)
+        log.info("result stored", extra={"seq": stored.seq, "result_id": stored.result_id,
+                                         "instrument": instrument_id, "verdict": result.verdict,
+                                         **({"clock_skew_s": round(skew, 1)} if abs(skew) > max_skew_s else {})})
+        uplink.wake()
+        return True
+
+    return sink

@@ -1,0 +1,39 @@
+"""`kuaijian demo --results N --export DIR` as a user runs it, then the bundle checked three ways."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from gateway.cli import app
+
+from ..independent_verifier import verify as independent_verify
+from .verdict_rules import recompute
+
+KUAIJIAN = str(Path(sys.executable).with_name("kuaijian"))
+
+
+def test_demo_exports_a_bundle_that_verifies(tmp_path):
+    out = tmp_path / "out"
+    run = subprocess.run([KUAIJIAN, "demo", "--results", "20", "--export", str(out), "--port", "0",
+                          "--data-dir", str(tmp_path / "demo")], capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "result(s) stored at the LIMS" in run.stderr
+
+    verified = CliRunner().invoke(app, ["audit", "verify", str(out)])
+    assert verified.exit_code == 0, verified.output
+    assert independent_verify(out) == []
+
+    results = [json.loads(line)["result"] for line in (out / "envelopes.jsonl").read_text("utf-8").splitlines()]
+    assert len(results) >= 20
+    assert {r["raw"]["transport"] for r in results} == {"serial", "modbus-rtu", "modbus-tcp", "astm"}
+    assert {r["test"]["kind"] for r in results} == {"enzyme_inhibition", "colloidal_gold", "quantitative"}
+    assert "cg8-01" in {r["instrument"]["id"] for r in results}, "the profile-only vendor is missing"
+    mismatches = [(r["instrument"]["id"], r["verdict"], recompute(r)) for r in results if recompute(r) != r["verdict"]]
+    assert mismatches == []
+    assert Counter(r["verdict"] for r in results)["negative"] > 0
