@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-slow bench lint clean
+.PHONY: demo test test-slow bench screenshots browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/kuaijian demo
 
-## test: the full test suite (architecture contracts included)
-test: $(STAMP)
+## browser: Debian's chromium (and CJK fonts) for the browser tests, installed when missing
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium for the browser tests"; \
+	  (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
+	  || echo "chromium could not be installed: browser tests will be skipped"; }
+
+## test: the full test suite (architecture contracts and browser tests included)
+test: $(STAMP) browser
 	$(VENV)/bin/pytest
 
 ## test-slow: property tests with >= 1e5 examples per parser
