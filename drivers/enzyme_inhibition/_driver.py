@@ -1,8 +1,10 @@
-"""The EI-412 driver: serial port -> decoder -> assembler -> verdict -> TestResult -> sink.
+"""The EI-412 driver: serial port -> decoder -> assembler -> verdict -> TestResult -> sink -> ack.
 
-The protocol has no acknowledgement, so the driver never writes to the port. A bad frame
-is logged with its byte offset (counted from when the port was opened) and dropped; the
-decoder resynchronises on the next ``$``. Re-sent runs dedupe on ``serial:run:channel``.
+A bad frame is logged with its byte offset (counted from when the port was opened) and
+dropped; the decoder resynchronises on the next ``$``. In ack mode (doc §10) the driver
+writes ``$Q`` on every connect and ``$K,run,channel`` only after ``sink`` has returned, so
+the instrument keeps re-sending whatever this process read but never committed (even if
+it was killed); re-sent readings dedupe on ``serial:run:channel``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from protocols.enzyme import (
     FrameError,
     RunAssembler,
     RunError,
+    ack_frame,
     judge_reading,
+    query_frame,
 )
 
 from ..base import Driver, DriverContext, ResultSink
@@ -31,6 +35,10 @@ from ._options import parse_options
 logger = logging.getLogger(__name__)
 
 _READ_CHUNK = 4096
+
+
+class _PortLost(Exception):
+    """Writing to the port failed; the connection is over."""
 
 
 class EnzymeInhibitionDriver(Driver):
@@ -49,7 +57,8 @@ class EnzymeInhibitionDriver(Driver):
     async def run(self, sink: ResultSink) -> None:
         """Open the port, read until it fails, wait ``reconnect_s``, reopen; forever until cancelled.
 
-        Instrument and port faults are logged and survived; an exception from ``sink`` propagates.
+        Instrument and port faults are logged and survived; an exception from ``sink`` propagates
+        (and the reading it was given is not acknowledged).
         """
         while True:
             try:
@@ -63,12 +72,32 @@ class EnzymeInhibitionDriver(Driver):
             else:
                 logger.info("port %s opened", self.config.port, extra=self._log_fields(event="port_opened"))
                 try:
-                    await self._read_until_lost(reader, sink)
+                    await self._serve_connection(reader, writer, sink)
                 finally:
                     writer.close()
             await asyncio.sleep(self.config.reconnect_s)
 
-    async def _read_until_lost(self, reader: asyncio.StreamReader, sink: ResultSink) -> None:
+    async def _serve_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sink: ResultSink
+    ) -> None:
+        """Ask for unacknowledged runs, then read until the port is lost."""
+        try:
+            if self.config.ack:
+                await self._write(writer, query_frame())
+            await self._read_until_lost(reader, writer, sink)
+        except _PortLost as exc:
+            logger.warning("port %s lost: %s", self.config.port, exc, extra=self._log_fields(event="port_lost"))
+
+    async def _write(self, writer: asyncio.StreamWriter, frame: bytes) -> None:
+        try:
+            writer.write(frame)
+            await writer.drain()
+        except (OSError, serial.SerialException) as exc:
+            raise _PortLost(f"write failed: {exc}") from exc
+
+    async def _read_until_lost(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sink: ResultSink
+    ) -> None:
         """Feed one connection's bytes through a fresh decoder until end of stream or read error."""
         decoder, assembler = EnzymeDecoder(), RunAssembler()
         while True:
@@ -79,24 +108,21 @@ class EnzymeInhibitionDriver(Driver):
                 data = b""
             else:
                 lost = "end of stream"
-            await self._feed(decoder, assembler, data, sink)  # b"" reports a frame cut short
+            decoder.receive_data(data)  # b"" reports a frame cut short
+            while (event := decoder.next_event()) is not NEED_DATA:
+                if isinstance(event, FrameError):
+                    self._log_bad_bytes(event)
+                    continue
+                for item in assembler.add(event):
+                    if isinstance(item, RunError):
+                        self._log_bad_bytes(item)
+                    else:
+                        await self._deliver(item, sink, writer)
             if not data:
-                logger.warning("port %s lost: %s", self.config.port, lost, extra=self._log_fields(event="port_lost"))
-                return
+                raise _PortLost(lost)
 
-    async def _feed(self, decoder: EnzymeDecoder, assembler: RunAssembler, data: bytes, sink: ResultSink) -> None:
-        decoder.receive_data(data)
-        while (event := decoder.next_event()) is not NEED_DATA:
-            if isinstance(event, FrameError):
-                self._log_bad_bytes(event)
-                continue
-            for item in assembler.add(event):
-                if isinstance(item, RunError):
-                    self._log_bad_bytes(item)
-                else:
-                    await self._deliver(item, sink)
-
-    async def _deliver(self, reading: ChannelReading, sink: ResultSink) -> None:
+    async def _deliver(self, reading: ChannelReading, sink: ResultSink, writer: asyncio.StreamWriter) -> None:
+        """Hand the result to the sink; once it returned (stored or duplicate), acknowledge it."""
         result = to_test_result(reading, judge_reading(reading, self.rules), self.context, self.config)
         stored = await sink(result, reading.source_key)
         if not stored:
@@ -105,6 +131,8 @@ class EnzymeInhibitionDriver(Driver):
                 reading.source_key,
                 extra=self._log_fields(event="duplicate_reading", source_key=reading.source_key),
             )
+        if self.config.ack:
+            await self._write(writer, ack_frame(reading.header.run, reading.measurement.channel))
 
     def _log_bad_bytes(self, error: FrameError | RunError) -> None:
         logger.warning(

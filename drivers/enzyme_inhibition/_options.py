@@ -17,7 +17,7 @@ _OFFSET = re.compile(r"([+-])(\d\d):(\d\d)")
 
 
 class EnzymeOptions(BaseModel):
-    """Port settings, instrument clock offset and the verdict profile."""
+    """Port settings, instrument clock offset, ack mode and the verdict profile."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -29,6 +29,8 @@ class EnzymeOptions(BaseModel):
     min_control_delta_a: float = Field(default=0.3, ge=0)
     suspect_band: tuple[float, float] = (40.0, 50.0)
     reconnect_s: float = Field(default=2.0, gt=0)
+    ack: bool = True
+    """Ack mode (doc §10): query on connect, acknowledge each reading once the sink stored it."""
 
     @field_validator("timezone")
     @classmethod

@@ -18,6 +18,7 @@ from datetime import datetime
 from . import faults as fl
 from .encoder import ACK, ENQ, EOT, NAK, frame_message
 from .measurements import SimItem, SimMessage, generate_message
+from ..clock import china_local_now
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class AstmInstrument:
 
     def __init__(self, fd: int, *, items: list[SimItem], seed: int = 0, timings: Timings = Timings(),
                  faults: tuple[str, ...] = (), fault_rate: float = 0.0, messages: int = 0,
-                 clock: Callable[[], datetime] = datetime.now) -> None:
+                 clock: Callable[[], datetime] = china_local_now) -> None:
         self.fd, self.items, self.timings = fd, items, timings
         self.faults, self.fault_rate, self.messages = faults, fault_rate, messages
         self.rng = random.Random(seed)

@@ -72,6 +72,7 @@ def channel_frame(channel: int, control: Decimal, sample: Decimal, sample_code: 
     return frame("R", *fields)
 
 
-def end_frame(run: int, channels_sent: int) -> bytes:
-    """``$E,run,channels sent``."""
-    return frame("E", str(run), str(channels_sent))
+def end_frame(run: int, channels_sent: int, resend: bool = False) -> bytes:
+    """``$E,run,channels sent``, plus ``,R`` when the transmission is an automatic re-send."""
+    fields = [str(run), str(channels_sent)] + (["R"] if resend else [])
+    return frame("E", *fields)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -37,17 +37,22 @@ class RunPlan:
     firmware: str = "2.3.1"
     read_window_s: int = 180
 
-    def frames(self) -> list[tuple[FrameTag, bytes]]:
-        """The run's frames in sending order, each tagged with what it is."""
+    def frames(self, resend: Collection[int] | None = None) -> list[tuple[FrameTag, bytes]]:
+        """The run's frames in sending order, each tagged with what it is.
+
+        ``resend`` names the unacknowledged channels of an automatic re-send: only their
+        channel frames are sent and the end frame carries the ``R`` marker (doc §10.2).
+        """
         header = enc.header_frame(
             self.model, self.serial, self.firmware, self.run, self.measured_at, self.operator, len(self.channels)
         )
         out: list[tuple[FrameTag, bytes]] = [("H", header)]
         out.append(("C", enc.control_frame(self.control_delta_a, self.read_window_s)))
-        for ch in self.channels:
+        sent = [ch for ch in self.channels if resend is None or ch.channel in resend]
+        for ch in sent:
             encoded = enc.channel_frame(ch.channel, self.control_delta_a, ch.sample_delta_a, ch.sample_code)
             out.append((ch.channel, encoded))
-        out.append(("E", enc.end_frame(self.run, len(self.channels))))
+        out.append(("E", enc.end_frame(self.run, len(sent), resend=resend is not None)))
         return out
 
 
@@ -76,6 +81,18 @@ class ChannelTruth:
     def source_key(self) -> str:
         """``serial:run:channel``, as the protocol document defines a reading's identity."""
         return f"{self.serial}:{self.run}:{self.channel}"
+
+    def record(self) -> dict[str, object]:
+        """This truth as one JSON-ready line of ``--truth``: identity, values, expected verdict."""
+        return {
+            "source_key": self.source_key, "serial": self.serial, "model": self.model, "firmware": self.firmware,
+            "run": self.run, "channel": self.channel, "measured_at": self.measured_at.isoformat(),
+            "operator": self.operator or None, "control_delta_a": str(self.control_delta_a),
+            "sample_delta_a": str(self.sample_delta_a),
+            "inhibition": None if self.inhibition is None else str(self.inhibition),
+            "instrument_verdict": self.instrument_verdict, "expected_verdict": self.expected_verdict,
+            "sample_code": self.sample_code, "delivered_first_time": self.delivered,
+        }
 
 
 _VERDICT = {"POS": "positive", "NEG": "negative", "---": "invalid"}

@@ -10,7 +10,7 @@ import logging
 import random
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from pymodbus.constants import ExcCodes
 from pymodbus.datastore import ModbusBaseDeviceContext
@@ -18,15 +18,9 @@ from pymodbus.datastore import ModbusBaseDeviceContext
 from .encoder import encode, encode_block
 from .profile_data import SimProfile
 
+from ..clock import china_local_now
+
 log = logging.getLogger("firmware_sim.gold")
-
-CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
-
-
-def china_local_now() -> datetime:
-    """The instrument's wall clock: naive local time, set to Beijing time as in the field."""
-    return datetime.now(CHINA_STANDARD_TIME).replace(tzinfo=None)
-
 
 _TABLES = {3: "holding", 6: "holding", 16: "holding", 4: "input"}
 

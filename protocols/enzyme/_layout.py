@@ -50,15 +50,16 @@ def _in_range(low: int, high: int) -> Callable[[str], int]:
 
 @dataclass(frozen=True)
 class Field:
-    """One comma-separated field: event attribute name, full-match syntax, converter."""
+    """One comma-separated field: event attribute name, full-match syntax, converter, value when omitted."""
 
     name: str
     pattern: re.Pattern[str]
     convert: Callable[[str], Any]
+    omitted: Any = None
 
 
-def _field(name: str, pattern: str, convert: Callable[[str], Any] = str) -> Field:
-    return Field(name, re.compile(pattern), convert)
+def _field(name: str, pattern: str, convert: Callable[[str], Any] = str, omitted: Any = None) -> Field:
+    return Field(name, re.compile(pattern), convert, omitted)
 
 
 _DELTA_A = r"\d\.\d{4}"
@@ -102,5 +103,9 @@ LAYOUTS: dict[str, Layout] = {
         ),
         (_field("sample_code", r"[0-9A-Z-]{0,12}", _optional),),
     ),
-    "E": Layout(RunEnded, (_RUN, _field("channels_sent", r"\d{1,2}", _in_range(0, 12)))),
+    "E": Layout(
+        RunEnded,
+        (_RUN, _field("channels_sent", r"\d{1,2}", _in_range(0, 12))),
+        (_field("resend", r"R", lambda text: True, omitted=False),),
+    ),
 }

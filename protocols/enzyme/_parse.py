@@ -37,7 +37,7 @@ def _build(layout: Layout, kind: str, fields: list[str], offset: int, frame: byt
         expected = str(low) if low == high else f"{low}..{high}"
         detail = f"${kind} frame has {len(fields)} fields, expected {expected}"
         return FrameError("bad_field", offset, detail, frame)
-    values: dict[str, object] = {spec.name: None for spec in layout.optional}
+    values: dict[str, object] = {spec.name: spec.omitted for spec in layout.optional}
     for position, (spec, text) in enumerate(zip(layout.required + layout.optional, fields), start=1):
         if not spec.pattern.fullmatch(text):
             detail = f"${kind} field {position} ({spec.name}) {text!r} does not match {spec.pattern.pattern}"

@@ -98,14 +98,21 @@ class RunAssembler:
 
     def _close_run(self, event: RunEnded) -> list[AssemblerEvent]:
         assert self._header is not None
+        header = self._header
         out: list[AssemblerEvent] = []
-        if event.run != self._header.run or event.channels_sent != self._header.channels:
+        # A re-send carries only the unacknowledged channels, so it may send fewer than announced.
+        count_ok = event.channels_sent <= header.channels if event.resend else event.channels_sent == header.channels
+        if event.run != header.run or not count_ok:
             detail = (
                 f"end frame says run {event.run} with {event.channels_sent} channel(s), "
-                f"header said run {self._header.run} with {self._header.channels}"
+                f"header said run {header.run} with {header.channels}"
             )
             out.append(RunError("end_mismatch", event.offset, detail, event.raw))
-        out += self._incomplete("end of run")
+        if not event.resend:
+            out += self._incomplete("end of run")
+        elif len(self._seen) < event.channels_sent:
+            detail = f"re-send of run {header.run}: {len(self._seen)} of {event.channels_sent} channel frame(s) arrived"
+            out.append(RunError("run_incomplete", header.offset, detail, header.raw))
         self._header = None
         return out
 

@@ -65,10 +65,11 @@ class ChannelMeasured:
 
 @dataclass(frozen=True)
 class RunEnded:
-    """``$E`` end-of-run frame: run number and how many channel frames the instrument sent."""
+    """``$E`` end-of-run frame: run number, channel frames sent, and whether this was an automatic re-send."""
 
     run: int
     channels_sent: int
+    resend: bool
     offset: int
     raw: bytes
 

@@ -7,12 +7,12 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-DATA = Path(__file__).parent.parent / "data" / "enzyme"
+from .enzyme_support import DATA
+
 
 
 def _plain(value: Any) -> Any:

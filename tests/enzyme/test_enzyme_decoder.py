@@ -155,6 +155,8 @@ def test_framing_limit_is_82_bytes_including_crlf():
         ("H,EI-412,A1,2.3.1,7,2026-02-30 09:15:04,,4", "field 5 (measured_at)"),
         ("C,0.412,180", "field 1 (delta_a)"),
         ("E,0,4", "field 1 (run)"),
+        ("E,1042,2,X", "field 3 (resend)"),
+        ("E,1042,2,R,R", "has 4 fields, expected 2..3"),
         ("C,0.4120,180\x7f", "illegal byte 0x7F at stream offset 13"),
     ],
 )

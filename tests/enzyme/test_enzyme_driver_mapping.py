@@ -40,7 +40,7 @@ def test_registry_builds_the_driver_with_defaults():
     assert isinstance(driver, EnzymeInhibitionDriver)
     cfg = driver.config
     assert (cfg.baudrate, cfg.timezone, cfg.cutoff, cfg.min_control_delta_a) == (9600, "+08:00", 50, 0.3)
-    assert (cfg.suspect_band, cfg.reconnect_s) == ((40, 50), 2.0)
+    assert (cfg.suspect_band, cfg.reconnect_s, cfg.ack) == ((40, 50), 2.0, True)
 
 
 @pytest.mark.parametrize(
@@ -55,6 +55,7 @@ def test_registry_builds_the_driver_with_defaults():
         ({"port": "/dev/x", "suspect_band": [40]}, "suspect_band"),
         ({"port": "/dev/x", "reconnect_s": -1}, "reconnect_s"),
         ({"port": "/dev/x", "parity": "E"}, "parity"),
+        ({"port": "/dev/x", "ack": "maybe"}, "ack"),
     ],
 )
 def test_bad_options_raise_config_error_naming_the_key(options, key):

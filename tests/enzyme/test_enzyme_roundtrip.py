@@ -95,3 +95,18 @@ def test_each_simulated_fault_is_reported_and_the_rest_still_decodes(plan, data)
     good = [e for e in events if not isinstance(e, FrameError)]
     assert len(good) == 2 * len(frames) - int(destroyed)
     assert [e.raw for e in good[-len(frames):]] == [frame for _, frame in frames]
+
+
+@settings(max_examples=150, deadline=None)
+@given(run_plans(), st.data())
+def test_every_encoded_resend_decodes_to_exactly_its_channels_with_original_raw(plan, data):
+    numbers = [ch.channel for ch in plan.channels]
+    unacked = data.draw(st.sets(st.sampled_from(numbers), min_size=1))
+    original, _ = assemble(b"".join(frame for _, frame in plan.frames()))
+    frames = plan.frames(resend=unacked)
+    readings, problems = assemble(b"".join(frame for _, frame in frames))
+    assert problems == []
+    assert [r.measurement.channel for r in readings] == sorted(unacked)
+    by_key = {r.source_key: r.raw for r in original}
+    assert [r.raw for r in readings] == [by_key[r.source_key] for r in readings]
+    assert frames[-1][1].startswith(f"$E,{plan.run},{len(unacked)},R*".encode())

@@ -14,46 +14,10 @@ from pathlib import Path
 import pytest
 
 from firmware_sim.enzyme import EnzymeSimulator, Fault, FaultError
-from protocols.enzyme import NEED_DATA, ChannelReading, EnzymeDecoder, FrameError, RunAssembler
+
+from .enzyme_support import MARKER, decode, read_exactly, read_until
 
 REPO = Path(__file__).resolve().parents[2]
-MARKER = b"$E,999999,0*75\r\n"  # a valid frame no simulated run sends: "all written so far has arrived"
-
-
-def read_exactly(fd: int, count: int, timeout: float = 5.0) -> bytes:
-    """Read ``count`` bytes from ``fd`` or fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    data = b""
-    while len(data) < count:
-        remaining = deadline - time.monotonic()
-        assert remaining > 0, f"only {len(data)} of {count} bytes arrived"
-        readable, _, _ = select.select([fd], [], [], remaining)
-        if readable:
-            data += os.read(fd, count - len(data))
-    return data
-
-
-def read_until(fd: int, marker: bytes, timeout: float = 5.0) -> bytes:
-    """Read from ``fd`` until ``marker`` has arrived, or fail after ``timeout`` seconds."""
-    deadline, data = time.monotonic() + timeout, b""
-    while marker not in data:
-        remaining = deadline - time.monotonic()
-        assert remaining > 0, f"marker never arrived; got {data[-200:]!r}"
-        readable, _, _ = select.select([fd], [], [], remaining)
-        if readable:
-            data += os.read(fd, 65536)
-    return data
-
-
-def decode(stream: bytes) -> tuple[list[ChannelReading], list[FrameError]]:
-    decoder, assembler = EnzymeDecoder(), RunAssembler()
-    decoder.receive_data(stream)
-    readings, errors = [], []
-    while (event := decoder.next_event()) is not NEED_DATA:
-        if isinstance(event, FrameError):
-            errors.append(event)
-        readings += [r for r in assembler.add(event) if isinstance(r, ChannelReading)]
-    return readings, errors
 
 
 @pytest.fixture
