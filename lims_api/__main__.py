@@ -1,4 +1,4 @@
-"""Command line: ``python -m lims_api serve | init-db | export``. The only place settings are read."""
+"""Command line: ``python -m lims_api serve | init-db | export | mqtt-bridge``. The only place settings are read."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .cli_checkpoint import add_checkpoint_command, run_checkpoint_command
 from .db import make_engine
 from .errors import LimsError
+from .mqtt_bridge import add_bridge_command, run_bridge_command
 from .settings import LimsSettings
 
 
@@ -39,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--to", dest="date_to", type=_date, help="last local test date, YYYY-MM-DD")
     export.add_argument("--site", help="only this site id")
     export.add_argument("--tar", action="store_true", help="write DIR.tar.gz instead of DIR")
+    add_bridge_command(commands)
+    add_checkpoint_command(commands)
     return parser
 
 
@@ -56,8 +60,10 @@ def _serve(settings: LimsSettings, host: str, port: int) -> None:
 
     from .app import create_app
     from .migrate import init_db
+    from .signing_key import load_or_create_key
 
     init_db(settings.resolved_database_url())
+    load_or_create_key(settings.data_dir)  # the checkpoint signing key exists from the first start
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
@@ -88,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
 
             init_db(settings.resolved_database_url())
             print("database is at the newest schema")
+        elif args.command == "checkpoint":
+            run_checkpoint_command(settings, args)
+        elif args.command == "mqtt-bridge":
+            run_bridge_command(settings, args)
         else:
             _export(settings, args)
     except LimsError as exc:

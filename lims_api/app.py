@@ -9,8 +9,9 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.templating import Jinja2Templates
 
+from .auth import make_hasher
 from .db import make_engine, make_sessionmaker
-from .routers import gateways, ingest, pages, results
+from .routers import admin, auth, cases, gateways, ingest, pages, requests, results
 from .settings import LimsSettings
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -30,7 +31,8 @@ def create_app(settings: LimsSettings) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.templates = Jinja2Templates(directory=TEMPLATES_DIR)
-    for module in (gateways, ingest, results, pages):
+    app.state.password_hasher = make_hasher(settings.password_time_cost, settings.password_memory_kib)
+    for module in (auth, admin, gateways, ingest, results, cases, requests, pages):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"])

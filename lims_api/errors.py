@@ -43,3 +43,19 @@ class EnvelopeRejected(LimsError):
         self.gateway = gateway
         self.seq = seq
         self.envelope_hash = envelope_hash
+
+
+class DirectoryError(LimsError):
+    """An admin change to districts, sites, rooms or users conflicts with what is stored."""
+
+
+class CaseError(LimsError):
+    """A case action is not allowed in the case's state (or its inputs contradict the record)."""
+
+
+class RequestError(LimsError):
+    """A public test request cannot be triaged, assigned or closed as asked."""
+
+
+class CheckpointMismatch(LimsError):
+    """A final checkpoint no longer matches the stored envelopes of its day."""

@@ -1,4 +1,4 @@
-"""Audit export bundle (contract §3): manifest.json, keys.json, envelopes.jsonl as received."""
+"""Audit export bundle (contract §3): manifest.json, keys.json, envelopes.jsonl as received, checkpoints.jsonl."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from . import audit_log
 from .errors import ExportError
+from .export_checkpoints import exportable_checkpoints, lims_key_entries
 from .models import Gateway, GatewayKey, StoredEnvelope, utc_now
 
 BUNDLE_FORMAT = "kuaijian-bundle/1"
@@ -89,7 +91,10 @@ def _write_bundle(
     if site is not None:
         filters.append(StoredEnvelope.site_id == site)
     count, gateways, sites = _write_envelopes(session, target / "envelopes.jsonl", filters)
-    _write_json(target / "keys.json", _keys(session, gateways, site))
+    checkpoints = exportable_checkpoints(session, filters)
+    if checkpoints:
+        (target / "checkpoints.jsonl").write_text("".join(line + "\n" for line in checkpoints), encoding="utf-8")
+    _write_json(target / "keys.json", _keys(session, gateways, site) + lims_key_entries(session, checkpoints))
     manifest = {
         "format": BUNDLE_FORMAT,
         "created_at": _iso(utc_now()),
@@ -98,6 +103,9 @@ def _write_bundle(
         "counts": {"envelopes": count},
     }
     _write_json(target / "manifest.json", manifest)
+    audit_log.append(session, "system:export", "export", f"bundle:{target.name}",
+                     {"range": manifest["range"], "site": site, "envelopes": count, "checkpoints": len(checkpoints)})
+    session.commit()
     return count
 
 

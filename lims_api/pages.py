@@ -71,3 +71,24 @@ class DayCounts:
 def day_view(rows: Sequence[StoredEnvelope]) -> tuple[DayCounts, list[SampleRow]]:
     """Counts and table rows for a site's day, keeping the query's order."""
     return DayCounts.of(r.verdict for r in rows), [SampleRow.from_stored(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class PublicRow:
+    """One line of the public board: only the published fields."""
+
+    product: str
+    stall: str
+    item: str
+    verdict: str
+    verdict_label: str
+    date: str
+
+
+def public_rows(rows: Sequence[StoredEnvelope]) -> list[PublicRow]:
+    """Public board rows in the query's order."""
+    return [
+        PublicRow(product=r.sample_name or "—", stall=r.stall or "—", item=r.item, verdict=r.verdict,
+                  verdict_label=VERDICT_LABELS.get(r.verdict, r.verdict), date=r.tested_date.isoformat())
+        for r in rows
+    ]

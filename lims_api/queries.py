@@ -19,10 +19,16 @@ def find_results(
     site: str | None = None,
     tested_date: date | None = None,
     verdict: str | None = None,
+    trace_code: str | None = None,
+    within_sites: frozenset[str] | None = None,
     limit: int = 100,
 ) -> Sequence[StoredEnvelope]:
-    """Stored envelopes matching every given filter, newest test first."""
+    """Stored envelopes matching every given filter, newest test first; ``within_sites`` is the caller's scope."""
     query = select(StoredEnvelope)
+    if within_sites is not None:
+        query = query.where(StoredEnvelope.site_id.in_(sorted(within_sites)))
+    if trace_code is not None:
+        query = query.where(StoredEnvelope.trace_code == trace_code)
     if site is not None:
         query = query.where(StoredEnvelope.site_id == site)
     if tested_date is not None:

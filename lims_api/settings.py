@@ -21,6 +21,9 @@ class LimsSettings(BaseSettings):
     """Bearer token for admin routes (gateway enrolment); ``None`` disables them (403)."""
     data_dir: Path = Path("lims-data")
     max_body_bytes: int = Field(default=MIB, gt=0)
+    password_time_cost: int = Field(default=3, ge=1)
+    password_memory_kib: int = Field(default=65536, ge=8)
+    """argon2id cost of new password hashes (defaults: argon2-cffi's RFC 9106 low-memory profile)."""
     timezone: str = "Asia/Shanghai"
     """Zone that decides which date "today" is on the site pages."""
 

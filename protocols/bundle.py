@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from . import checkpoint as cp
 from . import envelope as env
 from .errors import EnvelopeError
 
 BUNDLE_FORMAT = "kuaijian-bundle/1"
+LIMS_GATEWAY = "lims"
+"""keys.json ``gateway`` under which the LIMS publishes its checkpoint key."""
 FAULT_KINDS = (
     "manifest", "keys", "invalid_json", "schema", "unknown_key", "revoked_key",
     "bad_signature", "seq_gap", "broken_prev", "fork", "count_mismatch", "checkpoint",
@@ -176,8 +179,16 @@ class _ChainWalker:
             self.report.add("broken_prev", where, f"prev does not equal the hash of seq {last_seq}")
 
 
-def verify_envelopes(lines: list[bytes], keys: dict[tuple[str, str], KeyRecord], report: Report) -> None:
-    """Verify every envelope line: JSON, schema, key, signature, chain continuity."""
+def verify_envelopes(
+    lines: list[bytes],
+    keys: dict[tuple[str, str], KeyRecord],
+    report: Report,
+    hashes: dict[tuple[str, int], str] | None = None,
+) -> None:
+    """Verify every envelope line: JSON, schema, key, signature, chain continuity.
+
+    ``hashes``, when given, receives each envelope's hash by (gateway, seq) (first one wins).
+    """
     walker = _ChainWalker(report)
     for number, line in enumerate(lines, start=1):
         where = f"envelopes.jsonl line {number}"
@@ -194,6 +205,8 @@ def verify_envelopes(lines: list[bytes], keys: dict[tuple[str, str], KeyRecord],
             continue
         where = f"{where} (gateway {envelope['gateway']}, seq {envelope['seq']})"
         report.envelopes += 1
+        if hashes is not None:
+            hashes.setdefault((envelope["gateway"], envelope["seq"]), digest)
         _check_key(envelope, keys, where, report)
         walker.step(envelope, digest, where)
 
@@ -203,10 +216,56 @@ def split_lines(data: bytes) -> list[bytes]:
     return [line for line in data.split(b"\n") if line.strip()]
 
 
-def verify_bundle(manifest: bytes, keys: bytes, envelopes: bytes) -> Report:
-    """Verify the three mandatory bundle files; returns a report listing every fault."""
+def _check_checkpoint(
+    doc: dict[str, Any], keys: dict[tuple[str, str], KeyRecord], hashes: dict[tuple[str, int], str]
+) -> str | None:
+    """Why one checkpoint fails against the bundle's envelopes, or ``None`` when it holds."""
+    day = doc["date"]
+    record = keys.get((LIMS_GATEWAY, doc["kid"]))
+    if record is None:
+        return f"day {day}: LIMS key {doc['kid']} is not in keys.json (gateway {LIMS_GATEWAY!r})"
+    try:
+        cp.verify_checkpoint_signature(doc, record.public_raw)
+    except cp.CheckpointError as exc:
+        return f"day {day}: {exc}"
+    covered = [((g, s), hashes.get((g, s))) for g, first, last in doc["ranges"] for s in range(first, last + 1)]
+    missing = [where for where, digest in covered if digest is None]
+    if missing:
+        (gateway, seq) = missing[0]
+        return (f"day {day}: {len(missing)} of {doc['count']} envelope(s) the checkpoint covers are not in the "
+                f"bundle (first: gateway {gateway}, seq {seq})")
+    root = cp.root_hex(digest for _, digest in covered if digest is not None)
+    if root != doc["merkle_root"]:
+        return f"day {day}: Merkle root {root} of the bundle's envelopes is not the signed {doc['merkle_root']}"
+    return None
+
+
+def verify_checkpoints(
+    data: bytes, keys: dict[tuple[str, str], KeyRecord], hashes: dict[tuple[str, int], str], report: Report
+) -> None:
+    """Recompute each checkpoint's Merkle root from the bundle's envelopes of its day."""
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"checkpoints.jsonl line {number}"
+        try:
+            doc = cp.parse_checkpoint_line(line)
+        except cp.CheckpointError as exc:
+            report.add("checkpoint", where, str(exc))
+            continue
+        problem = _check_checkpoint(doc, keys, hashes)
+        if problem is not None:
+            report.add("checkpoint", f"{where} (day {doc['date']})", problem)
+
+
+def verify_bundle(manifest: bytes, keys: bytes, envelopes: bytes, checkpoints: bytes | None = None) -> Report:
+    """Verify the three mandatory bundle files (and checkpoints.jsonl if given); list every fault."""
     report = Report()
     lines = split_lines(envelopes)
     check_manifest(manifest, len(lines), report)
-    verify_envelopes(lines, parse_keys(keys, report), report)
+    key_records = parse_keys(keys, report)
+    hashes: dict[tuple[str, int], str] = {}
+    verify_envelopes(lines, key_records, report, hashes)
+    if checkpoints is not None:
+        verify_checkpoints(checkpoints, key_records, hashes, report)
     return report

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from protocols.envelope import b64url_decode, verify_signature
 from protocols.errors import EnvelopeError
 
+from ..cases import open_case
 from ..errors import EnvelopeRejected
 from ..models import ChainGap, ForkAlarm, Gateway, GatewayKey, StoredEnvelope
 from .checks import CheckedEnvelope, query_columns
@@ -144,17 +145,18 @@ def store_envelope(session: Session, checked: CheckedEnvelope, now: datetime) ->
         select(func.coalesce(func.max(StoredEnvelope.seq), 0)).where(StoredEnvelope.gateway_id == checked.gateway)
     )
     _update_gaps(session, checked, int(last_seq or 0), now)
-    session.add(
-        StoredEnvelope(
-            gateway_id=checked.gateway,
-            seq=checked.seq,
-            hash=checked.hash,
-            prev=checked.prev,
-            kid=checked.kid,
-            raw_text=checked.raw_text,
-            stored_at=now,
-            **query_columns(checked),
-        )
+    stored = StoredEnvelope(
+        gateway_id=checked.gateway,
+        seq=checked.seq,
+        hash=checked.hash,
+        prev=checked.prev,
+        kid=checked.kid,
+        raw_text=checked.raw_text,
+        stored_at=now,
+        **query_columns(checked),
     )
+    session.add(stored)
     session.flush()
+    if checked.result.verdict == "positive" and checked.result.qc.control == "sample":
+        open_case(session, stored, now)  # same transaction: no stored positive without its case
     return "stored"

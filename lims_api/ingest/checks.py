@@ -123,4 +123,13 @@ def query_columns(checked: CheckedEnvelope) -> dict[str, Any]:
         "value": result.measurement.value,
         "unit": _text(result.measurement.unit),
         "cutoff": result.measurement.cutoff,
+        "trace_code": _text(trace_code(checked.envelope["result"])),
     }
+
+
+def trace_code(result: dict[str, Any]) -> Any:
+    """The batch's trace code: the result's ``trace_code`` member if present, else ``sample.barcode``."""
+    code = result.get("trace_code")
+    if code is None:
+        code = (result.get("sample") or {}).get("barcode")
+    return code

@@ -1,47 +1,75 @@
-"""Server-rendered pages: site list and a site's results of the day (Chinese, no external assets)."""
+"""Server-rendered pages (Chinese, no external assets): site list, a site's day for staff, the public board."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
-from ..deps import SessionDep, SettingsDep
+from ..auth import can_see_site
+from ..deps import PrincipalDep, SessionDep, SettingsDep
 from ..models import Site
-from ..pages import day_view
+from ..pages import day_view, public_rows
 from ..queries import site_day
 
 router = APIRouter(tags=["pages"], default_response_class=HTMLResponse)
+DayQuery = Annotated[date | None, Query(alias="date", description="YYYY-MM-DD; default today")]
+
+
+def _not_found(request: Request, site_id: str) -> HTMLResponse:
+    return request.app.state.templates.TemplateResponse(
+        request, "not_found.html", {"message": f"检测点 {site_id} 不存在。"}, status_code=404
+    )
+
+
+def _day(settings_timezone: str, day: date | None) -> date:
+    return day or datetime.now(ZoneInfo(settings_timezone)).date()
 
 
 @router.get("/")
 def site_list(request: Request, session: SessionDep) -> HTMLResponse:
-    """All enrolled sites, linked to their daily page."""
+    """All sites, linked to their public result board."""
     sites = session.scalars(select(Site).order_by(Site.id)).all()
     return request.app.state.templates.TemplateResponse(request, "sites.html", {"sites": sites})
 
 
-@router.get("/sites/{site_id}/today")
+@router.get("/sites/{site_id}/today", response_model=None)
 def site_today(
-    request: Request,
-    site_id: str,
-    session: SessionDep,
-    settings: SettingsDep,
-    day: Annotated[date | None, Query(alias="date", description="YYYY-MM-DD; default today")] = None,
+    request: Request, site_id: str, principal: PrincipalDep, session: SessionDep, settings: SettingsDep,
+    day: DayQuery = None,
+) -> HTMLResponse | RedirectResponse:
+    """Staff view of one site's day, positives first: its managers/technicians, its district's regulator, admin.
+
+    Anonymous callers are sent to the login form; a site outside the caller's scope is a 404 page.
+    """
+    if principal.role == "public":
+        return RedirectResponse(f"/login?next={quote(str(request.url.path))}", status_code=303)
+    site = session.get(Site, site_id)
+    if site is None or not can_see_site(session, principal, site_id):
+        return _not_found(request, site_id)
+    shown = _day(settings.timezone, day)
+    counts, rows = day_view(site_day(session, site_id, shown))
+    return request.app.state.templates.TemplateResponse(
+        request, "site_today.html", {"site": site, "day": shown, "counts": counts, "rows": rows}
+    )
+
+
+@router.get("/public/sites/{site_id}")
+def public_site(
+    request: Request, site_id: str, session: SessionDep, settings: SettingsDep, day: DayQuery = None
 ) -> HTMLResponse:
-    """One site's results of a day, positives first; 404 page for an unknown site."""
-    templates = request.app.state.templates
+    """The public board (公示) of a site's day: product, stall, item, verdict, date; nothing else."""
     site = session.get(Site, site_id)
     if site is None:
-        return templates.TemplateResponse(
-            request, "not_found.html", {"message": f"检测点 {site_id} 不存在。"}, status_code=404
-        )
-    shown = day or datetime.now(ZoneInfo(settings.timezone)).date()
-    counts, rows = day_view(site_day(session, site_id, shown))
-    return templates.TemplateResponse(
-        request, "site_today.html", {"site": site, "day": shown, "counts": counts, "rows": rows}
+        return _not_found(request, site_id)
+    shown = _day(settings.timezone, day)
+    rows = site_day(session, site_id, shown)
+    counts, _ = day_view(rows)
+    return request.app.state.templates.TemplateResponse(
+        request, "public_site.html", {"site": site, "day": shown, "counts": counts, "rows": public_rows(rows)}
     )

@@ -25,6 +25,8 @@ from protocols.envelope import GENESIS_PREV, b64url_encode, canonical, envelope_
 
 PG_ENV = "KUAIJIAN_TEST_PG_URL"
 ADMIN_TOKEN = "test-admin-token"
+PASSWORD = "correct horse battery"
+FAST_HASHING = {"password_time_cost": 1, "password_memory_kib": 64}  # tests only; production keeps the defaults
 VECTOR = json.loads((Path(__file__).parents[1] / "data" / "envelope-vector.json").read_text("utf-8"))
 BASE_RESULT: dict[str, Any] = VECTOR["envelope"]["result"]
 SITE = dict(BASE_RESULT["site"])
@@ -121,6 +123,28 @@ class Lims:
         assert response.status_code == 200, response.text
         return response.json()["results"]
 
+    def admin(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """An admin call that must succeed; returns the JSON body (empty for 204)."""
+        response = self.client.request(method, path, json=body, headers=self.auth)
+        assert response.status_code in (200, 201, 204), response.text
+        return response.json() if response.content else {}
+
+    def district(self, district_id: str, name: str = "测试区") -> None:
+        self.admin("POST", "/api/v1/admin/districts", {"id": district_id, "name": name})
+
+    def place_site(self, site: dict[str, Any], district_id: str | None) -> None:
+        """Create or update a site and put it in a district."""
+        body = {"kind": site["kind"], "name": site["name"], "district_id": district_id}
+        self.admin("PUT", f"/api/v1/admin/sites/{site['id']}", body)
+
+    def user(self, username: str, role: str, *, sites: tuple[str, ...] = (), district: str | None = None) -> dict[str, str]:
+        """Create a user, log in, return its Authorization header."""
+        self.admin("POST", "/api/v1/admin/users", {"username": username, "password": PASSWORD, "role": role,
+                                                   "site_ids": list(sites), "district_id": district})
+        response = self.client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['token']}"}
+
     def scalar(self, sql: str, **params: Any) -> Any:
         with Session(self.engine) as session:
             return session.execute(text(sql), params).scalar()
@@ -162,7 +186,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> LimsSettings:
-    return LimsSettings(database_url=db_url, admin_token=ADMIN_TOKEN, data_dir=tmp_path / "data")
+    return LimsSettings(database_url=db_url, admin_token=ADMIN_TOKEN, data_dir=tmp_path / "data", **FAST_HASHING)
 
 
 @pytest.fixture

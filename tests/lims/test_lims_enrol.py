@@ -21,11 +21,12 @@ def test_enrol_without_token_is_401(lims: Lims, gateway: SigningGateway) -> None
     assert response.headers["www-authenticate"] == "Bearer"
 
 
-def test_enrol_with_wrong_token_is_403(lims: Lims, gateway: SigningGateway) -> None:
+def test_enrol_with_unknown_token_is_401(lims: Lims, gateway: SigningGateway) -> None:
     response = lims.client.post(
         "/api/v1/gateways", json=gateway.enrol_body(), headers={"Authorization": "Bearer not-the-token"}
     )
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert "not valid" in response.json()["detail"]
     assert lims.scalar("SELECT count(*) FROM gateways") == 0
 
 
@@ -34,7 +35,7 @@ def test_enrol_refused_when_no_admin_token_configured(db_url: str, gateway: Sign
         response = client.post("/api/v1/gateways", json=gateway.enrol_body(), headers={"Authorization": "Bearer "})
         assert response.status_code in (401, 403)
         response = client.post("/api/v1/gateways", json=gateway.enrol_body(), headers={"Authorization": "Bearer x"})
-        assert response.status_code == 403
+        assert response.status_code == 401
 
 
 def test_enrol_stores_site_gateway_and_key(lims: Lims, gateway: SigningGateway) -> None:

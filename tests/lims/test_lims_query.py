@@ -40,7 +40,7 @@ def test_results_filter_by_site_date_verdict_and_limit(
     sent = _seed(lims, gateway, school)
 
     def names(**params: str) -> list[str]:
-        response = lims.client.get("/api/v1/results", params=params)
+        response = lims.client.get("/api/v1/results", params=params, headers=lims.auth)
         assert response.status_code == 200, response.text
         return [item["result"]["sample"]["name"] for item in response.json()["results"]]
 
@@ -49,7 +49,7 @@ def test_results_filter_by_site_date_verdict_and_limit(
     assert names(date=DAY, verdict="negative") == ["土豆", "菠菜"]
     assert names(site="yz-school-03") == ["土豆"]
     assert names(limit="2") == ["芹菜", "土豆"]
-    item = lims.client.get("/api/v1/results", params={"verdict": "invalid"}).json()["results"][0]
+    item = lims.client.get("/api/v1/results", params={"verdict": "invalid"}, headers=lims.auth).json()["results"][0]
     assert item["result"] == sent["late_invalid"]["result"]
     assert (item["gateway"], item["seq"], item["hash"]) == (gateway.gateway, 3, envelope_hash(sent["late_invalid"]))
     assert datetime.fromisoformat(item["stored_at"]).utcoffset() is not None
@@ -57,7 +57,7 @@ def test_results_filter_by_site_date_verdict_and_limit(
 
 def test_results_reject_bad_filters(lims: Lims) -> None:
     for params in ({"verdict": "maybe"}, {"date": "23/11/2026"}, {"limit": "0"}):
-        response = lims.client.get("/api/v1/results", params=params)
+        response = lims.client.get("/api/v1/results", params=params, headers=lims.auth)
         assert response.status_code == 422, params
         assert response.json()["detail"][0]["loc"][-1] in params
 
@@ -80,7 +80,7 @@ def test_daily_page_in_chinese_positives_first(
     lims: Lims, gateway: SigningGateway, make_gateway: type[SigningGateway]
 ) -> None:
     _seed(lims, gateway, make_gateway(gateway="gw-yz-school-03", site=SCHOOL))
-    response = lims.client.get("/sites/yz-market-07/today", params={"date": DAY})
+    response = lims.client.get("/sites/yz-market-07/today", params={"date": DAY}, headers=lims.auth)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     page = response.text
@@ -98,24 +98,25 @@ def test_daily_page_in_chinese_positives_first(
 def test_daily_page_escapes_sample_text(lims: Lims, gateway: SigningGateway) -> None:
     lims.enrol(gateway)
     lims.ingest(gateway.next(sample={"name": "<script>alert(1)</script>"}))
-    page = lims.client.get("/sites/yz-market-07/today", params={"date": DAY}).text
+    page = lims.client.get("/sites/yz-market-07/today", params={"date": DAY}, headers=lims.auth).text
     assert "<script>alert" not in page and "&lt;script&gt;" in page
 
 
 def test_daily_page_defaults_to_today_and_unknown_site_is_404(lims: Lims, gateway: SigningGateway) -> None:
     lims.enrol(gateway)
-    today = lims.client.get("/sites/yz-market-07/today")
+    today = lims.client.get("/sites/yz-market-07/today", headers=lims.auth)
     assert today.status_code == 200 and "当日暂无检测结果" in today.text
-    missing = lims.client.get("/sites/no-such-site/today")
+    missing = lims.client.get("/sites/no-such-site/today", headers=lims.auth)
     assert missing.status_code == 404
     assert "no-such-site" in missing.text and "不存在" in missing.text
 
 
-def test_site_list_links_to_daily_pages(lims: Lims, gateway: SigningGateway) -> None:
+def test_site_list_links_to_public_and_staff_pages(lims: Lims, gateway: SigningGateway) -> None:
     assert "尚无检测点" in lims.client.get("/").text
     lims.enrol(gateway)
     page = lims.client.get("/").text
-    assert 'href="/sites/yz-market-07/today"' in page and "渝中区七星岗农贸市场" in page
+    assert 'href="/public/sites/yz-market-07"' in page and 'href="/sites/yz-market-07/today"' in page
+    assert "渝中区七星岗农贸市场" in page
 
 
 def test_healthz(lims: Lims) -> None:

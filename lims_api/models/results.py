@@ -1,62 +1,13 @@
-"""ORM tables: sites, gateways and their keys, stored envelopes, chain gaps and fork alarms.
-
-The schema itself is owned by the Alembic migrations in ``migrations/``; a test
-checks that these models and the migrations agree.
-"""
+"""Result-chain tables: sites, gateways and their keys, stored envelopes, chain gaps, fork alarms."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
-from sqlalchemy import (
-    BigInteger,
-    Date,
-    DateTime,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Text,
-    UniqueConstraint,
-)
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware datetime stored as naive UTC (portable across SQLite and PostgreSQL), read back as UTC."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("UTCDateTime needs an aware datetime")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
-
-
-def utc_now() -> datetime:
-    """Current time, aware, UTC."""
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+from .base import Base, UTCDateTime, utc_now
 
 
 class Site(Base):
@@ -66,6 +17,8 @@ class Site(Base):
     kind: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    district_id: Mapped[str | None] = mapped_column(ForeignKey("districts.id"), index=True, default=None)
+    """Owning district; ``None`` for a site created by enrolment and not yet placed."""
 
 
 class Gateway(Base):
@@ -75,6 +28,7 @@ class Gateway(Base):
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"), index=True, default=None)
 
 
 class GatewayKey(Base):
@@ -97,6 +51,7 @@ class StoredEnvelope(Base):
     __table_args__ = (
         UniqueConstraint("gateway_id", "seq"),
         Index("ix_envelopes_site_date", "site_id", "tested_date"),
+        Index("ix_envelopes_stored_at", "stored_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -122,6 +77,8 @@ class StoredEnvelope(Base):
     value: Mapped[float | None] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String)
     cutoff: Mapped[float | None] = mapped_column(Float)
+    trace_code: Mapped[str | None] = mapped_column(String, index=True, default=None)
+    """Batch trace code: the result's ``trace_code`` member, else ``sample.barcode``."""
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
