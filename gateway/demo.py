@@ -114,6 +114,16 @@ def start_lims(data_dir: Path, port: int, logs: Path) -> Lims:
     return lims
 
 
+def start_lims_on(data_dir: Path, logs: Path, *, port: int, db_url: str, admin_token: str) -> Lims:
+    """Start the LIMS on 127.0.0.1:``port`` with the database at ``db_url`` (a restart passes the same three)."""
+    child = start("lims", python_module("lims_api", "serve", "--host", "127.0.0.1", "--port", str(port),
+                                        "--db", db_url, "--admin-token", admin_token,
+                                        "--data-dir", str(data_dir)), logs)
+    lims = Lims(child, f"http://127.0.0.1:{port}", db_url, admin_token)
+    wait_http(f"{lims.url}/healthz", 30, child)
+    return lims
+
+
 def prepare_gateway(data_dir: Path, lims: Lims, instruments: list[dict[str, object]]) -> Path:
     """Create the gateway's config and key with the CLI and enrol its key; return the config path."""
     gw_dir = data_dir / "gateway"
@@ -134,6 +144,16 @@ def prepare_gateway(data_dir: Path, lims: Lims, instruments: list[dict[str, obje
                        json={"gateway": GATEWAY_ID, "site": SITE, "public_key": out.split()[0]}, timeout=10)
     enrol.raise_for_status()
     return config_path
+
+
+def create_demo_manager(lims: Lims) -> tuple[str, str]:
+    """Create a market manager for the demo site; return (username, password)."""
+    username, password = "demo.manager", secrets.token_urlsafe(9)
+    answer = httpx.post(f"{lims.url}/api/v1/admin/users", headers={"Authorization": f"Bearer {lims.admin_token}"},
+                        json={"username": username, "password": password, "role": "manager",
+                              "site_ids": [SITE["id"]]}, timeout=10)
+    answer.raise_for_status()
+    return username, password
 
 
 def start_gateway(config_path: Path, logs: Path) -> Child:
@@ -166,12 +186,18 @@ def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, co
             instruments.append(instrument)
         config_path = prepare_gateway(data_dir, lims, instruments)
         children.append(start_gateway(config_path, logs))
-        console.print(f"LIMS page: [bold]{lims.url}/sites/{SITE['id']}/today[/bold]  (logs in {logs})")
+        username, password = create_demo_manager(lims)
+        console.print(f"公示 public notice: [bold]{lims.url}/public/sites/{SITE['id']}[/bold]")
+        console.print(f"market page:      [bold]{lims.url}/sites/{SITE['id']}/today[/bold]"
+                      f"  (log in as {username} / {password})")
+        console.print(f"logs in {logs}")
         _wait_for_results(lims, results, {str(i["id"]) for i in instruments}, children, console)
         console.print(f"{stored_count(lims.url)} result(s) stored at the LIMS after {time.monotonic() - started:.1f} s")
         _stop(children[1:])
         if export is not None:
             shutil.rmtree(export, ignore_errors=True)
+            subprocess.run(python_module("lims_api", "checkpoint", "--db", lims.db_url, "--data-dir", str(data_dir)),
+                           check=True, capture_output=True)
             subprocess.run(python_module("lims_api", "export", "--db", lims.db_url, "--out", str(export)), check=True)
             console.print(f"bundle written to {export}; check it with: kuaijian audit verify {export}")
         return 0

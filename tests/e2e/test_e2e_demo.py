@@ -28,6 +28,8 @@ def test_demo_exports_a_bundle_that_verifies(tmp_path):
     verified = CliRunner().invoke(app, ["audit", "verify", str(out)])
     assert verified.exit_code == 0, verified.output
     assert independent_verify(out) == []
+    checkpoints = [json.loads(line) for line in (out / "checkpoints.jsonl").read_text("utf-8").splitlines()]
+    assert sum(c["count"] for c in checkpoints) == len((out / "envelopes.jsonl").read_text().splitlines())
 
     results = [json.loads(line)["result"] for line in (out / "envelopes.jsonl").read_text("utf-8").splitlines()]
     assert len(results) >= 20
