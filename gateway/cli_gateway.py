@@ -27,7 +27,7 @@ id = {gateway_id}  # envelope "gateway": ^[a-z0-9][a-z0-9-]{{0,63}}$
 key_file = "{key_name}"  # Ed25519 key, PKCS#8 PEM, mode 0600 (relative to this file)
 outbox = "outbox.sqlite3"  # SQLite outbox (relative to this file)
 operator = "tech-001"  # technician id used when the room page names nobody
-# status_port = 8780  # Prometheus /metrics and /status JSON on status_host (127.0.0.1)
+# status_port = 9108  # Prometheus /metrics and /status JSON on status_host (127.0.0.1)
 # max_clock_skew_s = 300  # flag results whose instrument clock is further off than this
 
 [site]
@@ -42,6 +42,11 @@ batch_size = 100
 timeout_s = 10
 retry_min_s = 0.5
 retry_max_s = 30
+
+# [room_page]  # technicians label samples and watch results (docs/room-page.md)
+# enabled = true
+# host = "0.0.0.0"  # default 127.0.0.1: this machine only; 0.0.0.0 for the room's tablets
+# port = 8780
 
 # [mqtt]
 # host = "mqtt.example.cn"

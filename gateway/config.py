@@ -66,6 +66,8 @@ class LimsSection(_Section):
     timeout_s: Annotated[float, Field(gt=0)] = 10.0
     retry_min_s: Annotated[float, Field(gt=0)] = 0.5
     retry_max_s: Annotated[float, Field(gt=0)] = 30.0
+    heartbeat_s: Annotated[float, Field(ge=0)] = 30.0
+    """Seconds between signed heartbeats to the LIMS (http transport only; 0 turns them off)."""
 
     @field_validator("url")
     @classmethod
@@ -98,6 +100,15 @@ class MqttSection(_Section):
     window: Annotated[int, Field(ge=1, le=10_000)] = 200
 
 
+class RoomPageSection(_Section):
+    """``[room_page]``: the technicians' page (sample labels, live results); see docs/room-page.md."""
+
+    enabled: bool = True
+    host: Annotated[str, Field(min_length=1)] = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8780
+    recent_results: Annotated[int, Field(ge=1, le=500)] = 30
+
+
 class InstrumentSection(_Section):
     """``[[instruments]]``: one connected analyzer and the driver that reads it."""
 
@@ -121,12 +132,20 @@ class GatewayConfig(_Section):
     site: SiteSection
     lims: LimsSection
     mqtt: MqttSection | None = None
+    room_page: RoomPageSection = Field(default_factory=RoomPageSection)
     instruments: list[InstrumentSection] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _mqtt_section_for_mqtt_transport(self) -> GatewayConfig:
         if self.lims.transport == "mqtt" and self.mqtt is None:
             raise ValueError('[mqtt] table is required when [lims] transport is "mqtt"')
+        return self
+
+    @model_validator(mode="after")
+    def _room_page_port_free(self) -> GatewayConfig:
+        room, gateway = self.room_page, self.gateway
+        if room.enabled and room.port != 0 and room.port == gateway.status_port:
+            raise ValueError(f"[room_page] port {room.port} is also [gateway] status_port; give them different ports")
         return self
 
     def mqtt_client_id(self) -> str:

@@ -7,6 +7,7 @@ import logging
 import signal
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -16,9 +17,14 @@ from drivers.base import Driver, DriverContext, ResultSink
 from .config import GatewayConfig, InstrumentSection
 from .errors import GatewayError
 from .health import Health, status_path, write_status_file
+from .heartbeat import start_heartbeats, stop_heartbeats
 from .keys import kid_of, load_private_key
+from .label_store import LabelBook
 from .metrics import MetricsServer, gateway_registry
 from .outbox import Outbox
+
+if TYPE_CHECKING:
+    from .room import RoomPage
 from .sink import outbox_sink
 from .uplink_base import Uplink, wait_any
 from .uplink_http import HttpUplink, UploadFailed
@@ -51,6 +57,8 @@ class Gateway:
         self._client = client
         self.metrics_port: int | None = None
         """Port ``/metrics`` listens on once running (None when ``status_port`` is not set)."""
+        self.room_port: int | None = None
+        """Port the room page listens on once running (None: disabled or it cannot listen)."""
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set, then stop drivers, try one last upload and close the outbox.
@@ -64,6 +72,9 @@ class Gateway:
         health = Health(gateway.id, self.config.lims.transport, uplink.stats)
         metrics = MetricsServer(gateway_registry(health, outbox.pending_count),
                                 lambda: health.snapshot(outbox.counts(), self.clock()))
+        labels = LabelBook(outbox, self.clock) if self.config.room_page.enabled else None
+        room = None
+        beats = None
         try:
             instruments = [(item, self._build(item)) for item in self.config.instruments if item.enabled]
             for item in self.config.instruments:
@@ -74,13 +85,22 @@ class Gateway:
             log.info("gateway started", extra={"gateway": gateway.id, "kid": kid_of(key), "last_seq": counts.last_seq,
                                                "pending": counts.pending, "instruments": [i.id for i, _ in instruments],
                                                "transport": self.config.lims.transport})
+            if labels is not None:
+                room = await self._start_room_page(health, outbox, labels)
+            on_stored = room.feed.stored if room is not None else None
             drivers = [
                 asyncio.create_task(self._supervise(item, driver, health, outbox_sink(
-                    outbox, uplink, health, gateway.max_clock_skew_s, item.id)), name=f"driver:{item.id}")
+                    outbox, uplink, health, gateway.max_clock_skew_s, item.id, labels=labels, on_stored=on_stored)),
+                    name=f"driver:{item.id}")
                 for item, driver in instruments
             ]
+            beats = start_heartbeats(self.config, key, lambda: health.snapshot(outbox.counts(), self.clock()),
+                                     self.clock, stop, self._client)
             await self._until_stopped(stop, uplink, drivers, lambda: self._write_status(health, outbox))
         finally:
+            await stop_heartbeats(beats)
+            if room is not None:
+                await room.close()
             await metrics.close()
             await uplink.aclose()
             uplink.stats.state = "stopped"
@@ -88,6 +108,23 @@ class Gateway:
             self._write_status(health, outbox)
             outbox.close()
         log.info("gateway stopped", extra={"gateway": gateway.id})
+
+    async def _start_room_page(self, health: Health, outbox: Outbox, labels: LabelBook) -> RoomPage | None:
+        """Serve the room page; if it cannot listen, log why and run without it (results matter more)."""
+        from .room import ResultFeed, RoomPage  # imported only when enabled: keeps a page-less gateway lean
+
+        section = self.config.room_page
+        room = RoomPage(gateway_id=self.config.gateway.id, site_name=self.config.site.name, health=health,
+                        outbox=outbox, labels=labels, feed=ResultFeed(), recent_results=section.recent_results)
+        try:
+            self.room_port = await room.start(section.host, section.port)
+        except OSError as exc:
+            log.error("room page cannot listen; running without it",
+                      extra={"host": section.host, "port": section.port, "error": str(exc)})
+            return None
+        health.room_page = f"http://{section.host}:{self.room_port}/"
+        log.info("room page listening", extra={"url": health.room_page})
+        return room
 
     def _uplink(self, outbox: Outbox) -> Uplink:
         if self.config.lims.transport == "mqtt":

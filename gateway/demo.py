@@ -124,8 +124,11 @@ def start_lims_on(data_dir: Path, logs: Path, *, port: int, db_url: str, admin_t
     return lims
 
 
-def prepare_gateway(data_dir: Path, lims: Lims, instruments: list[dict[str, object]]) -> Path:
-    """Create the gateway's config and key with the CLI and enrol its key; return the config path."""
+def prepare_gateway(data_dir: Path, lims: Lims, instruments: list[dict[str, object]], room_port: int = 0) -> Path:
+    """Create the gateway's config and key with the CLI and enrol its key; return the config path.
+
+    The room page listens on ``room_port`` (0: any free port, see the status file).
+    """
     gw_dir = data_dir / "gateway"
     subprocess.run(
         python_module("gateway.cli", "gateway", "init", "--dir", str(gw_dir), "--gateway-id", GATEWAY_ID,
@@ -137,6 +140,7 @@ def prepare_gateway(data_dir: Path, lims: Lims, instruments: list[dict[str, obje
     config = tomllib.loads(config_path.read_text("utf-8"))
     config["instruments"] = instruments
     config["lims"]["retry_max_s"] = 2.0
+    config["room_page"] = {"port": room_port}
     config_path.write_text(tomli_w.dumps(config), "utf-8")
     out = subprocess.run(python_module("gateway.cli", "gateway", "pubkey", "--config", str(config_path)),
                          check=True, capture_output=True, text=True).stdout
@@ -184,8 +188,10 @@ def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, co
         for name, argv, instrument in simulators(data_dir):
             children.append(start(name, argv, logs, ready_prefix="READY"))
             instruments.append(instrument)
-        config_path = prepare_gateway(data_dir, lims, instruments)
+        room_port = free_port()
+        config_path = prepare_gateway(data_dir, lims, instruments, room_port)
         children.append(start_gateway(config_path, logs))
+        console.print(f"test-room page:   [bold]http://127.0.0.1:{room_port}/[/bold]  (label samples here)")
         username, password = create_demo_manager(lims)
         console.print(f"公示 public notice: [bold]{lims.url}/public/sites/{SITE['id']}[/bold]")
         console.print(f"market page:      [bold]{lims.url}/sites/{SITE['id']}/today[/bold]"

@@ -55,6 +55,8 @@ class Health:
         self.uplink = uplink
         self.instruments: dict[str, InstrumentHealth] = {}
         self.started_at = time.time()
+        self.room_page: str | None = None
+        """URL of the room page while it is served (None: disabled or cannot listen)."""
 
     def add_instrument(self, instrument_id: str, driver: str, *, enabled: bool) -> None:
         self.instruments[instrument_id] = InstrumentHealth(instrument_id, driver, "offline")
@@ -92,6 +94,7 @@ class Health:
             "instruments": [asdict(entry) for entry in self.instruments.values()],
             "uplink": uplink,
             "backlog": asdict(backlog),
+            "room_page": self.room_page,
         }
 
 

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -22,6 +23,8 @@ from protocols.result import TestResult
 from .errors import OutboxError
 
 Clock = Callable[[], datetime]
+Prepare = Callable[[sqlite3.Connection, TestResult, int], TestResult]
+"""``prepare(db, result, seq)``: last change to a result inside its append transaction (label binding)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -38,7 +41,22 @@ CREATE TABLE IF NOT EXISTS envelopes (
     delivered_at TEXT
 );
 CREATE INDEX IF NOT EXISTS envelopes_pending ON envelopes (seq) WHERE state = 'pending';
+CREATE TABLE IF NOT EXISTS sample_labels (
+    id INTEGER PRIMARY KEY,
+    instrument TEXT NOT NULL,
+    channel TEXT,
+    label TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'bound', 'cancelled')),
+    created_at TEXT NOT NULL,
+    bound_seq INTEGER,
+    bound_result_id TEXT,
+    bound_key TEXT,
+    bound_at TEXT
+);
+CREATE INDEX IF NOT EXISTS sample_labels_queued ON sample_labels (instrument, id) WHERE state = 'queued';
+CREATE INDEX IF NOT EXISTS sample_labels_bound ON sample_labels (instrument, bound_key) WHERE state = 'bound';
 """
+"""``sample_labels``: labels queued on the room page, bound in the append transaction (gateway.label_store)."""
 _COLUMNS = "seq, result_id, source_key, envelope, hash, state, attempts, last_error"
 
 
@@ -96,15 +114,22 @@ class Outbox:
         """Close the connection (a WAL checkpoint happens on the last close)."""
         self._db.close()
 
-    def append(self, result: TestResult, source_key: str | None) -> StoredEnvelope | None:
-        """Seal ``result`` as the next envelope and commit it; None if ``source_key`` is stored already."""
-        with self._transaction() as db:
+    def append(self, result: TestResult, source_key: str | None,
+               prepare: Prepare | None = None) -> StoredEnvelope | None:
+        """Seal ``result`` as the next envelope and commit it; None if ``source_key`` is stored already.
+
+        ``prepare`` runs in the same transaction, after the duplicate check, so what it writes
+        commits or rolls back with the envelope and a known reading never reaches it.
+        """
+        with self.transaction() as db:
             if source_key is not None and db.execute(
                 "SELECT 1 FROM envelopes WHERE source_key = ?", (source_key,)
             ).fetchone():
                 return None
             last = db.execute("SELECT seq, hash FROM envelopes ORDER BY seq DESC LIMIT 1").fetchone()
             seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_PREV)
+            if prepare is not None:
+                result = prepare(db, result, seq)
             envelope = seal(self._key, gateway=self.gateway_id, seq=seq, prev=prev, result=result.to_wire())
             stored = StoredEnvelope(
                 seq=seq,
@@ -157,6 +182,17 @@ class Outbox:
             [(error, seq) for seq in seqs],
         )
 
+    def recent(self, limit: int, *, after_seq: int = 0) -> list[StoredEnvelope]:
+        """Up to ``limit`` newest envelopes with seq > ``after_seq``, whatever their state, oldest first."""
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM envelopes WHERE seq > ? ORDER BY seq DESC LIMIT ?", (after_seq, limit),
+        ).fetchall()
+        return [StoredEnvelope(*row) for row in reversed(rows)]
+
+    def query(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read-only statement on this connection (for stores sharing the file)."""
+        return self._db.execute(sql, params).fetchall()
+
     def counts(self) -> OutboxCounts:
         """Pending/delivered/rejected counts, last seq and last delivery time."""
         return counts_of(self._db)
@@ -166,11 +202,11 @@ class Outbox:
         return int(self._db.execute("SELECT count(*) FROM envelopes WHERE state = 'pending'").fetchone()[0])
 
     def _write_many(self, sql: str, params: list[tuple[object, ...]]) -> None:
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.executemany(sql, params)
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` if the block raises."""
         self._db.execute("BEGIN IMMEDIATE")
         try:

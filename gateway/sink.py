@@ -1,15 +1,17 @@
-"""The drivers' sink: flag clock skew, commit to the outbox (durable on return), wake the uplink."""
+"""The drivers' sink: flag clock skew, bind the sample label and commit (durable on return), wake the uplink."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from drivers.base import ResultSink
 from protocols.result import TestResult
 
 from .health import Health
-from .outbox import Outbox
+from .label_store import LabelBook
+from .outbox import Outbox, StoredEnvelope
 from .uplink_base import Uplink
 
 log = logging.getLogger("gateway.daemon")
@@ -33,14 +35,20 @@ def flag_clock_skew(result: TestResult, skew_s: float, max_skew_s: float) -> Tes
     return result.model_copy(update={"qc": result.qc.model_copy(update={"flags": [*flags, flag]})})
 
 
-def outbox_sink(outbox: Outbox, uplink: Uplink, health: Health, max_skew_s: float, instrument_id: str) -> ResultSink:
+def outbox_sink(outbox: Outbox, uplink: Uplink, health: Health, max_skew_s: float, instrument_id: str, *,
+                labels: LabelBook | None = None,
+                on_stored: Callable[[StoredEnvelope], None] | None = None) -> ResultSink:
     """The sink handed to the driver of ``instrument_id``; returns after the commit (True) or for a known
-    reading (False)."""
+    reading (False).
+
+    With ``labels``, each sample result is bound to its queued label in the commit's transaction
+    (or flagged ``unlabelled``); ``on_stored`` then hears of each new envelope (the room page feed).
+    """
 
     async def sink(result: TestResult, source_key: str | None) -> bool:
         skew = clock_skew_s(result)
         result = flag_clock_skew(result, skew, max_skew_s)
-        stored = outbox.append(result, source_key)
+        stored = outbox.append(result, source_key, labels.bind if labels is not None else None)
         if stored is None:
             log.info("reading already stored; not stored again",
                      extra={"source_key": source_key, "instrument": instrument_id})
@@ -50,6 +58,8 @@ def outbox_sink(outbox: Outbox, uplink: Uplink, health: Health, max_skew_s: floa
                                          "instrument": instrument_id, "verdict": result.verdict,
                                          **({"clock_skew_s": round(skew, 1)} if abs(skew) > max_skew_s else {})})
         uplink.wake()
+        if on_stored is not None:
+            on_stored(stored)
         return True
 
     return sink

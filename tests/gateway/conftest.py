@@ -102,6 +102,7 @@ def config_data(lims_url: str, instruments: list[dict[str, Any]], **lims: Any) -
         "lims": {"url": lims_url, "batch_size": 50, "timeout_s": 2.0, "retry_min_s": 0.02, "retry_max_s": 0.2,
                  **lims},
         "instruments": instruments,
+        "room_page": {"port": 0},
     }
 
 

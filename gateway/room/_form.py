@@ -1,0 +1,65 @@
+"""The label form: posted fields -> a validated SampleLabel, or one error word per field."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from ..labels import Channel, SampleLabel
+
+FIELDS = ("instrument", "channel", "name", "category", "stall", "supplier", "origin", "barcode", "sample_id",
+          "operator", "kit_lot", "kit_expiry")
+ANY_CHANNEL = "any"
+
+
+@dataclass(frozen=True)
+class FormOutcome:
+    """Either ``label`` (valid) or ``errors`` (field -> text key); ``values`` refill the form."""
+
+    values: dict[str, str]
+    label: SampleLabel | None
+    errors: dict[str, str]
+
+
+def parse_channel(text: str) -> Channel:
+    """``any``/empty -> None (any channel), digits -> int, other text (a slot name) as is."""
+    text = text.strip()
+    if text in ("", ANY_CHANNEL):
+        return None
+    return int(text) if text.isdigit() else text
+
+
+def parse_label_form(posted: Mapping[str, str], instruments: Collection[str]) -> FormOutcome:
+    """Validate a posted label; an empty optional field is absent, an empty required one an error."""
+    values = {name: str(posted.get(name, "")).strip() for name in FIELDS}
+    data: dict[str, object] = {name: value for name, value in values.items() if value and name != "channel"}
+    data["channel"] = parse_channel(values["channel"])
+    errors: dict[str, str] = {}
+    if values["instrument"] and values["instrument"] not in instruments:
+        errors["instrument"] = "err_instrument"
+    try:
+        label = SampleLabel.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else "kit_lot"
+            errors.setdefault(name, _error_key(name, error["type"]))
+        return FormOutcome(values, None, errors)
+    return FormOutcome(values, None if errors else label, errors)
+
+
+def _error_key(name: str, kind: str) -> str:
+    if kind == "missing":
+        return "err_category" if name == "category" else "err_required"
+    if name == "category":
+        return "err_category"
+    if name == "kit_expiry" and kind.startswith("date"):
+        return "err_date"
+    if name == "channel":
+        return "err_channel"
+    if kind == "string_too_long":
+        return "err_too_long"
+    if kind == "value_error":
+        return "err_kit"
+    return "err_required"

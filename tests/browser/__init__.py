@@ -1,0 +1,1 @@
+"""Browser tests: real pages in Debian chromium driven by Playwright."""

@@ -1,0 +1,157 @@
+"""Sample labels: applying one to a result, and binding them in the outbox's append transaction."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date
+
+import pytest
+from pydantic import ValidationError
+
+from gateway.label_store import LabelBook
+from gateway.labels import KIT_EXPIRED_FLAG, UNLABELLED_FLAG, SampleLabel, apply_label
+from gateway.outbox import Outbox
+from gateway.room._form import parse_channel, parse_label_form
+from protocols.result import QC, Sample, TestResult
+
+from .conftest import now, result
+
+SPINACH = SampleLabel(instrument="ei-01", channel=1, name="菠菜", category="vegetable", operator="tech-li",
+                      stall="A-12", supplier="渝北蔬菜合作社", origin="重庆璧山", barcode="6901234567892",
+                      kit_lot="EI-2411", kit_expiry=date(2099, 12, 31))
+
+
+def on_channel(n: int, channel: int | str | None, **update: object) -> TestResult:
+    return result(n).model_copy(update={"channel": channel, **update})
+
+
+def stored_result(outbox: Outbox, seq: int) -> dict:
+    stored = outbox.get(seq)
+    assert stored is not None
+    return json.loads(stored.text)["result"]
+
+
+def label_states(outbox: Outbox) -> list[tuple[int, str, int | None]]:
+    return [tuple(row) for row in outbox.query("SELECT id, state, bound_seq FROM sample_labels ORDER BY id")]
+
+
+def test_label_fills_sample_operator_and_kit_and_keeps_the_driver_sample_id():
+    driver_result = on_channel(1, 1, sample=Sample(id="2305", name="keypad"))
+    bound = apply_label(driver_result, SPINACH)
+    assert bound.sample.model_dump(exclude_none=True) == {
+        "id": "2305", "name": "菠菜", "category": "蔬菜", "stall": "A-12", "supplier": "渝北蔬菜合作社",
+        "origin": "重庆璧山", "barcode": "6901234567892"}
+    assert bound.operator == "tech-li"
+    assert bound.to_wire()["kit"] == {"lot": "EI-2411", "expiry": "2099-12-31"}
+    assert bound.qc.flags == []
+    assert apply_label(driver_result, SPINACH.model_copy(update={"sample_id": "S-9"})).sample.id == "S-9"
+
+
+def test_expired_kit_is_flagged_and_no_label_is_flagged_unlabelled():
+    expired = SPINACH.model_copy(update={"kit_expiry": date(2001, 1, 1)})
+    assert apply_label(on_channel(1, 1), expired).qc.flags == [KIT_EXPIRED_FLAG]
+    plain = apply_label(on_channel(1, 1), None)
+    assert plain.qc.flags == [UNLABELLED_FLAG] and "kit" not in plain.to_wire()
+    assert apply_label(plain, None).qc.flags == [UNLABELLED_FLAG]
+
+
+def test_kit_lot_needs_its_expiry_and_names_are_required():
+    with pytest.raises(ValidationError, match="kit_lot and kit_expiry go together"):
+        SampleLabel(instrument="ei-01", name="菠菜", category="vegetable", operator="t", kit_lot="K1")
+    with pytest.raises(ValidationError, match="name"):
+        SampleLabel(instrument="ei-01", name="  ", category="vegetable", operator="t")
+
+
+def test_next_result_of_the_channel_takes_the_oldest_matching_label(outbox):
+    book = LabelBook(outbox, now)
+    first = book.queue(SPINACH)
+    anywhere = book.queue(SPINACH.model_copy(update={"channel": None, "name": "苹果", "category": "fruit"}))
+    outbox.append(on_channel(1, 2), "k1", book.bind)   # channel 2: only the "any channel" label fits
+    outbox.append(on_channel(2, 1), "k2", book.bind)   # channel 1: its own label
+    outbox.append(on_channel(3, 1), "k3", book.bind)   # nothing left
+    outbox.append(on_channel(4, 1).model_copy(update={"qc": QC(control="negative_control")}), "k4", book.bind)
+    assert [stored_result(outbox, seq)["sample"]["name"] for seq in (1, 2)] == ["苹果", "菠菜"]
+    assert stored_result(outbox, 3)["qc"]["flags"] == [UNLABELLED_FLAG]
+    assert stored_result(outbox, 4)["qc"]["flags"] == []  # a control neither takes nor needs a label
+    assert label_states(outbox) == [(first, "bound", 2), (anywhere, "bound", 1)]
+    assert book.queued() == []
+
+
+def test_other_instrument_or_channel_does_not_take_the_label(outbox):
+    book = LabelBook(outbox, now)
+    book.queue(SPINACH)
+    outbox.append(on_channel(1, 2), "k1", book.bind)
+    outbox.append(on_channel(2, 1, instrument=result(2).instrument.model_copy(update={"id": "cg-01"})), "k2",
+                  book.bind)
+    assert [item.label.name for item in book.queued()] == ["菠菜"]
+
+
+def test_a_reading_seen_again_does_not_consume_a_label(outbox):
+    book = LabelBook(outbox, now)
+    book.queue(SPINACH)
+    book.queue(SPINACH.model_copy(update={"name": "韭菜"}))
+    assert outbox.append(on_channel(1, 1), "same-key", book.bind) is not None
+    assert outbox.append(on_channel(1, 1), "same-key", book.bind) is None
+    assert [item.label.name for item in book.queued()] == ["韭菜"]
+
+
+def test_a_failed_append_rolls_the_label_back(outbox):
+    book = LabelBook(outbox, now)
+    book.queue(SPINACH)
+
+    def bind_then_fail(db: sqlite3.Connection, item: TestResult, seq: int) -> TestResult:
+        book.bind(db, item, seq)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    with pytest.raises(sqlite3.OperationalError):
+        outbox.append(on_channel(1, 1), "k1", bind_then_fail)
+    assert outbox.counts().last_seq == 0 and [item.label.name for item in book.queued()] == ["菠菜"]
+
+
+def test_items_of_one_sample_message_share_its_label(outbox):
+    book = LabelBook(outbox, now)
+    book.queue(SPINACH.model_copy(update={"channel": None}))
+    book.queue(SPINACH.model_copy(update={"channel": None, "name": "韭菜"}))
+    message = on_channel(1, None, sample=Sample(id="S-1"))
+    outbox.append(message, "S-1:nitrite", book.bind)
+    outbox.append(message.model_copy(update={"id": "second-item"}), "S-1:formaldehyde", book.bind)
+    outbox.append(on_channel(2, None, sample=Sample(id="S-2")), "S-2:nitrite", book.bind)
+    assert [stored_result(outbox, seq)["sample"]["name"] for seq in (1, 2, 3)] == ["菠菜", "菠菜", "韭菜"]
+
+
+def test_labels_survive_reopening_the_outbox(tmp_path, private_key):
+    path = tmp_path / "outbox.sqlite3"
+    first = Outbox(path, gateway_id="gw-test-01", private_key=private_key, clock=now)
+    LabelBook(first, now).queue(SPINACH)
+    first.close()
+    again = Outbox(path, gateway_id="gw-test-01", private_key=private_key, clock=now)
+    try:
+        assert [item.label for item in LabelBook(again, now).queued()] == [SPINACH]
+        assert LabelBook(again, now).latest("ei-01") == SPINACH
+    finally:
+        again.close()
+
+
+def test_form_half_filled_by_a_scanner_is_refused_field_by_field():
+    half = parse_label_form({"instrument": "ei-01", "channel": "1", "barcode": "6901234567892\n"}, {"ei-01"})
+    assert half.label is None
+    assert half.errors == {"name": "err_required", "category": "err_category", "operator": "err_required"}
+    assert half.values["barcode"] == "6901234567892"
+
+
+def test_form_errors_name_the_field_and_a_full_form_gives_a_label():
+    wrong = parse_label_form({"instrument": "ei-09", "name": "菠菜", "category": "meat", "operator": "t",
+                              "kit_lot": "K1", "kit_expiry": "31/12/2099"}, {"ei-01"})
+    assert wrong.errors == {"instrument": "err_instrument", "kit_expiry": "err_date"}
+    no_expiry = parse_label_form({"instrument": "ei-01", "name": "菠菜", "category": "meat", "operator": "t",
+                                  "kit_lot": "K1"}, {"ei-01"})
+    assert no_expiry.errors == {"kit_lot": "err_kit"}
+    good = parse_label_form({"instrument": "ei-01", "channel": "any", "name": " 菠菜 ", "category": "vegetable",
+                             "operator": "tech-li", "stall": ""}, {"ei-01"})
+    assert good.errors == {} and good.label == SampleLabel(instrument="ei-01", channel=None, name="菠菜",
+                                                          category="vegetable", operator="tech-li")
+
+
+def test_channel_text():
+    assert [parse_channel(text) for text in ("any", "", " 3 ", "A1")] == [None, None, 3, "A1"]
