@@ -31,5 +31,13 @@ test: $(STAMP) browser
 test-slow: $(STAMP)
 	$(VENV)/bin/pytest -m slow -p no:randomly
 
+## screenshots: a picture of every page, saved under docs/screenshots/
+screenshots: $(STAMP) browser
+	KUAIJIAN_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest tests/browser -k screenshot -q
+
+## bench: gateway polling cost vs a bare pymodbus loop (docs/benchmarks.md)
+bench: $(STAMP)
+	$(PY) bench/run.py
+
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .hypothesis
