@@ -103,15 +103,9 @@ class Lims:
 
 def start_lims(data_dir: Path, port: int, logs: Path) -> Lims:
     """Start the LIMS on 127.0.0.1:``port`` (0: a free port) with SQLite under ``data_dir``."""
-    port = port or free_port()
-    db_url = f"sqlite:///{(data_dir / 'lims.sqlite3').resolve()}"
-    admin_token = secrets.token_urlsafe(16)
-    child = start("lims", python_module("lims_api", "serve", "--host", "127.0.0.1", "--port", str(port),
-                                        "--db", db_url, "--admin-token", admin_token,
-                                        "--data-dir", str(data_dir)), logs)
-    lims = Lims(child, f"http://127.0.0.1:{port}", db_url, admin_token)
-    wait_http(f"{lims.url}/healthz", 30, child)
-    return lims
+    return start_lims_on(data_dir, logs, port=port or free_port(),
+                         db_url=f"sqlite:///{(data_dir / 'lims.sqlite3').resolve()}",
+                         admin_token=secrets.token_urlsafe(16))
 
 
 def start_lims_on(data_dir: Path, logs: Path, *, port: int, db_url: str, admin_token: str) -> Lims:
