@@ -7,14 +7,18 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from .auth import make_hasher
 from .db import make_engine, make_sessionmaker
-from .routers import admin, auth, cases, gateways, ingest, pages, requests, results
+from .notifier import ChangeNotifier
+from .page_filters import install_filters
+from .routers import admin, auth, board, cases, console, gateways, heartbeats, ingest, notice, pages, requests, results
 from .settings import LimsSettings
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(settings: LimsSettings) -> FastAPI:
@@ -31,9 +35,12 @@ def create_app(settings: LimsSettings) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.templates = Jinja2Templates(directory=TEMPLATES_DIR)
+    install_filters(app.state.templates.env, settings.timezone)
+    app.state.notifier = ChangeNotifier()
     app.state.password_hasher = make_hasher(settings.password_time_cost, settings.password_memory_kib)
-    for module in (auth, admin, gateways, ingest, results, cases, requests, pages):
+    for module in (auth, admin, gateways, heartbeats, ingest, results, cases, requests, pages, board, notice, console):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

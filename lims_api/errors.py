@@ -59,3 +59,12 @@ class RequestError(LimsError):
 
 class CheckpointMismatch(LimsError):
     """A final checkpoint no longer matches the stored envelopes of its day."""
+
+
+class HeartbeatRejected(LimsError):
+    """A gateway heartbeat is refused; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message

@@ -26,6 +26,12 @@ class LimsSettings(BaseSettings):
     """argon2id cost of new password hashes (defaults: argon2-cffi's RFC 9106 low-memory profile)."""
     timezone: str = "Asia/Shanghai"
     """Zone that decides which date "today" is on the site pages."""
+    board_poll_s: float = Field(default=1.0, gt=0)
+    """How often the live board's event stream re-reads the database (other workers' results)."""
+    event_stream_max_s: float = Field(default=300.0, gt=0)
+    """An event stream ends after this long; the browser reconnects (bounds stale connections)."""
+    heartbeat_offline_s: float | None = Field(default=None, gt=0)
+    """A gateway is offline after this many seconds without a heartbeat; ``None``: 3 × its interval, else 90 s."""
 
     def resolved_database_url(self) -> str:
         """The configured URL, or the default SQLite file under ``data_dir``."""

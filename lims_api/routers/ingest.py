@@ -24,6 +24,9 @@ def require_ndjson(request: Request) -> None:
 
 
 @router.post("/ingest", response_model=IngestResponse, dependencies=[Depends(require_ndjson)])
-def ingest(body: BoundedBody, session: SessionDep) -> IngestResponse:
+def ingest(body: BoundedBody, session: SessionDep, request: Request) -> IngestResponse:
     """Verify and store each envelope line (contract §1); bad lines are reported, never block others."""
-    return IngestResponse(results=ingest_ndjson(session, body))
+    results = ingest_ndjson(session, body)
+    if any(line.status == "stored" for line in results):
+        request.app.state.notifier.publish()  # live boards of this process update at once
+    return IngestResponse(results=results)

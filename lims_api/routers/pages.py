@@ -1,4 +1,4 @@
-"""Server-rendered pages (Chinese, no external assets): site list, a site's day for staff, the public board."""
+"""Server-rendered pages (Chinese, no external assets): site list and a site's day for staff (public notice: notice.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from ..auth import can_see_site
 from ..deps import PrincipalDep, SessionDep, SettingsDep
 from ..models import Site
-from ..pages import day_view, public_rows
+from ..pages import day_view
 from ..queries import site_day
 
 router = APIRouter(tags=["pages"], default_response_class=HTMLResponse)
@@ -56,20 +56,4 @@ def site_today(
     counts, rows = day_view(site_day(session, site_id, shown))
     return request.app.state.templates.TemplateResponse(
         request, "site_today.html", {"site": site, "day": shown, "counts": counts, "rows": rows}
-    )
-
-
-@router.get("/public/sites/{site_id}")
-def public_site(
-    request: Request, site_id: str, session: SessionDep, settings: SettingsDep, day: DayQuery = None
-) -> HTMLResponse:
-    """The public board (公示) of a site's day: product, stall, item, verdict, date; nothing else."""
-    site = session.get(Site, site_id)
-    if site is None:
-        return _not_found(request, site_id)
-    shown = _day(settings.timezone, day)
-    rows = site_day(session, site_id, shown)
-    counts, _ = day_view(rows)
-    return request.app.state.templates.TemplateResponse(
-        request, "public_site.html", {"site": site, "day": shown, "counts": counts, "rows": public_rows(rows)}
     )

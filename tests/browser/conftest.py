@@ -1,6 +1,6 @@
 """Shared Playwright fixtures for every browser test (room page, LIMS pages).
 
-- ``browser`` (session): Debian's ``/usr/bin/chromium`` launched headless; every test using it is
+- ``browser`` (package): Debian's ``/usr/bin/chromium`` launched headless; every test using it is
   skipped, with the reason printed, when chromium (or Playwright) is missing. ``make browser``
   installs chromium and CJK fonts.
 - ``page``: a fresh context (tablet-sized viewport, zh-CN, Asia/Shanghai) and page per test.
@@ -35,9 +35,13 @@ def _skip(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """One headless chromium for the whole session."""
+    """One headless chromium for the browser tests.
+
+    Package scope, not session: Playwright's sync API keeps an event loop running on the main
+    thread while it is open, which would break later tests that call ``asyncio.run``.
+    """
     if not CHROMIUM.exists():
         _skip(f"{CHROMIUM} is missing (run `make browser` to install Debian's chromium)")
     try:

@@ -1,0 +1,107 @@
+"""Regulator console: sites of the district with gateway health, chain status, cases, checkpoints,
+charts, and the audit-bundle download (regulators of the district; admin)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
+
+from .. import audit_log
+from ..auth import Principal, can_see_site, visible_sites
+from ..charts import columns, horizontal_bars
+from ..console import scoped_sites, site_health
+from ..console_stats import case_totals, chart_series, recent_checkpoints, unclosed_cases
+from ..deps import PrincipalDep, SessionDep, SettingsDep, require
+from ..errors import ExportError
+from ..export import export_bundle
+from ..i18n import pick_lang, translator
+from ..models import District, Site, utc_now
+from ..page_render import render, to_login
+
+router = APIRouter(tags=["pages"], default_response_class=HTMLResponse, include_in_schema=False)
+CONSOLE_ROLES = frozenset({"regulator", "admin"})
+Overseer = Annotated[Principal, Depends(require("regulator", "admin"))]
+
+
+def _scope(session: Session, principal: Principal, district: str | None) -> frozenset[str] | None:
+    """The caller's sites; an admin may narrow to one district."""
+    scope = visible_sites(session, principal)
+    if principal.role == "admin" and district:
+        return frozenset(session.scalars(select(Site.id).where(Site.district_id == district)))
+    return scope
+
+
+@router.get("/console", response_model=None)
+def console_page(
+    request: Request, principal: PrincipalDep, session: SessionDep, settings: SettingsDep,
+    district: Annotated[str | None, Query(max_length=64)] = None,
+) -> HTMLResponse | RedirectResponse:
+    """The console page (anonymous: login; other roles: 403 page)."""
+    if principal.role == "public":
+        return to_login(request)
+    if principal.role not in CONSOLE_ROLES:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {principal.role} may not open the console")
+    zone = ZoneInfo(settings.timezone)
+    now, today = utc_now(), datetime.now(zone).date()
+    sites = list(scoped_sites(session, _scope(session, principal, district)))
+    health = site_health(session, sites, today, now, settings.heartbeat_offline_s)
+    cases = unclosed_cases(session, [s.id for s in sites], now)
+    series = chart_series(session, sites, today)
+    t = translator(pick_lang(request))
+    charts = {
+        "by_item": horizontal_bars(t("console.chart.by_item"), series.positives_by_item, color="#b3001b",
+                                   empty=t("console.no_data")),
+        "by_day": columns(t("console.chart.by_day"), series.positives_by_day),
+        "by_site": horizontal_bars(t("console.chart.by_site"), series.tests_by_site, empty=t("console.no_data")),
+    }
+    gateways = [g for s in health for g in s.gateways]
+    open_cases, overdue = case_totals(cases)
+    summary = {
+        "console.sites": len(sites), "console.online": sum(g.state == "online" for g in gateways),
+        "console.offline_count": sum(g.state != "online" for g in gateways),
+        "console.tests_today": sum(s.tests_today for s in health),
+        "console.positives_today": sum(s.positives_today for s in health),
+        "console.open_cases": open_cases, "console.overdue_cases": overdue,
+    }
+    districts = session.scalars(select(District).order_by(District.id)).all() if principal.role == "admin" else []
+    return render(request, "console.html", {
+        "principal": principal, "health": health, "cases": cases, "checkpoints": recent_checkpoints(session),
+        "charts": charts, "summary": summary, "sites": sites, "today": today, "districts": districts,
+        "district": district,
+    })
+
+
+@router.get("/console/export", response_class=FileResponse)
+def console_export(
+    request: Request, principal: Overseer, session: SessionDep,
+    date_from: Annotated[date, Query(alias="from")], date_to: Annotated[date, Query(alias="to")],
+    site: Annotated[str | None, Query(max_length=64)] = None,
+) -> FileResponse:
+    """Stream the audit bundle (contract §3) of ``[from, to]`` as .tar.gz; regulators export one site of theirs."""
+    site = site or None
+    if site is None and principal.role != "admin":
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "choose a site of your district to export")
+    if site is not None and not can_see_site(session, principal, site):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"site {site!r} not found")
+    scratch = Path(tempfile.mkdtemp(prefix="kj-export-"))
+    name = f"kuaijian-{site or 'all'}-{date_from}-{date_to}"
+    try:
+        count = export_bundle(request.app.state.engine, scratch / name, date_from, date_to, site, as_tar=True)
+    except ExportError as exc:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    audit_log.append(session, principal.actor, "console.export", f"bundle:{name}",
+                     {"from": date_from.isoformat(), "to": date_to.isoformat(), "site": site, "envelopes": count})
+    session.commit()
+    return FileResponse(scratch / f"{name}.tar.gz", media_type="application/gzip", filename=f"{name}.tar.gz",
+                        background=BackgroundTask(shutil.rmtree, scratch, ignore_errors=True))

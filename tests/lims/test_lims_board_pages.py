@@ -1,0 +1,111 @@
+"""Market board pages through the app: today's results in scope, positives with their case, counts, filters,
+language switch, and no way into another market's board."""
+
+from __future__ import annotations
+
+import re
+
+from .conftest import Lims
+from .pages_seed import MARKET_A, MARKET_B, seed_day, seed_places
+
+
+def _seeded(lims: Lims) -> dict[str, dict[str, str]]:
+    a, b, _ = seed_places(lims)
+    seed_day(lims, a, b)
+    return {
+        "manager_a": lims.user("manager-a", "manager", sites=(MARKET_A["id"],)),
+        "regulator_yz": lims.user("reg-yz", "regulator", district="yz"),
+        "regulator_jb": lims.user("reg-jb", "regulator", district="jb"),
+        "technician_a": lims.user("tech-a", "technician", sites=(MARKET_A["id"],)),
+    }
+
+
+def _table(page: str, table_id: str) -> str:
+    match = re.search(rf'<table id="{table_id}">(.*?)</table>', page, re.S)
+    assert match, f"no table {table_id}"
+    return match.group(1)
+
+
+def test_board_shows_today_positives_first_with_case_and_counts(lims: Lims) -> None:
+    users = _seeded(lims)
+    response = lims.client.get(f"/board/{MARKET_A['id']}", headers=users["manager_a"])
+    assert response.status_code == 200, response.text
+    page = response.text
+    assert MARKET_A["name"] in page and "今日快检看板" in page
+    assert re.search(r'id="count-total">4<', page) and re.search(r'id="count-positive">1<', page)
+    positives = _table(page, "positives-table")
+    assert "小白菜" in positives and "暂停销售" in positives and "未通知摊主" in positives
+    rows = re.findall(r'<tr class="result (\w+)" data-id="\d+">\s*<td>[\d:]+</td><th scope="row">([^<]+)</th>',
+                      _table(page, "results-table"))
+    assert rows[0] == ("positive", "小白菜")
+    assert [name for _, name in rows[1:]] == ["猪肉", "韭菜", "菠菜"]  # then newest first
+    assert "芹菜" not in page and "土豆-B市场" not in page  # another day, another market
+    assert "克伦特罗" in page and 'value="gr-01"' in page  # item and instrument filters offered
+    assert "https://" not in page and "<script src=\"/static/board.js\"" in page
+
+
+def test_board_filters_narrow_the_table_not_the_counts(lims: Lims) -> None:
+    users = _seeded(lims)
+    page = lims.client.get(f"/board/{MARKET_A['id']}", params={"verdict": "negative", "instrument": "ei-01"},
+                           headers=users["manager_a"]).text
+    table = _table(page, "results-table")
+    assert "菠菜" in table and "猪肉" not in table and "小白菜" not in table
+    assert re.search(r'id="count-total">4<', page)
+    assert '<option value="negative" selected>' in page
+
+
+def test_case_deadline_shows_after_the_vendor_is_notified(lims: Lims) -> None:
+    users = _seeded(lims)
+    (case,) = lims.client.get("/api/v1/cases", headers=users["manager_a"]).json()["cases"]
+    lims.client.post(f"/api/v1/cases/{case['id']}/actions", json={"action": "notify_vendor",
+                     "notified_at": "2020-01-01T08:00:00+08:00"}, headers=users["manager_a"])
+    live = lims.client.get(f"/board/{MARKET_A['id']}/live", headers=users["manager_a"]).text
+    positives = _table(live, "positives-table")
+    assert "01-01 12:00:00" in positives and "已逾期" in positives and 'class="result positive is-overdue"' in positives
+
+
+def test_manager_cannot_open_another_market_and_learns_nothing(lims: Lims) -> None:
+    users = _seeded(lims)
+    for path in (f"/board/{MARKET_B['id']}", f"/board/{MARKET_B['id']}/live", f"/board/{MARKET_B['id']}/events",
+                 "/board/no-such-market"):
+        response = lims.client.get(path, headers=users["manager_a"])
+        assert response.status_code == 404, path
+        assert MARKET_B["name"] not in response.text and "土豆" not in response.text
+    assert lims.client.get(f"/board/{MARKET_A['id']}", headers=users["regulator_jb"]).status_code == 404
+    assert lims.client.get(f"/board/{MARKET_B['id']}", headers=users["regulator_yz"]).status_code == 200
+    assert lims.client.get(f"/board/{MARKET_A['id']}", headers=users["technician_a"]).status_code == 200
+
+
+def test_board_index_redirects_a_single_site_and_lists_several(lims: Lims) -> None:
+    users = _seeded(lims)
+    one = lims.client.get("/board", headers=users["manager_a"], follow_redirects=False)
+    assert one.status_code == 303 and one.headers["location"] == f"/board/{MARKET_A['id']}"
+    several = lims.client.get("/board", headers=users["regulator_yz"]).text
+    assert MARKET_A["name"] in several and MARKET_B["name"] in several and "九龙坡" not in several
+
+
+def test_anonymous_is_sent_to_login(lims: Lims) -> None:
+    _seeded(lims)
+    response = lims.client.get(f"/board/{MARKET_A['id']}?verdict=positive", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/board/yz-market-07%3Fverdict%3Dpositive"
+    assert lims.client.get(f"/board/{MARKET_A['id']}/events").status_code == 404
+
+
+def test_english_switch_is_remembered_and_keeps_data_as_stored(lims: Lims) -> None:
+    users = _seeded(lims)
+    english = lims.client.get(f"/board/{MARKET_A['id']}?lang=en", headers=users["manager_a"])
+    assert '<html lang="en">' in english.text and "Positives to act on" in english.text
+    assert "小白菜" in english.text and "Held from sale" in english.text  # data is not translated
+    assert english.cookies.get("kj_lang") == "en"
+    again = lims.client.get(f"/board/{MARKET_A['id']}", headers=users["manager_a"]).text
+    assert "Positives to act on" in again and 'href="/board/yz-market-07?lang=zh"' in again
+    chinese = lims.client.get(f"/board/{MARKET_A['id']}?lang=zh", headers=users["manager_a"]).text
+    assert '<html lang="zh-CN">' in chinese and "阳性结果（需处置）" in chinese
+
+
+def test_static_files_are_served_by_the_app(lims: Lims) -> None:
+    for name, kind in (("lims.css", "text/css"), ("board.js", "javascript"), ("notice.js", "javascript")):
+        response = lims.client.get(f"/static/{name}")
+        assert response.status_code == 200 and kind in response.headers["content-type"]
+        assert "http://" not in response.text and "https://" not in response.text
