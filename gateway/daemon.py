@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 from .sink import outbox_sink
 from .uplink_base import Uplink, wait_any
 from .uplink_http import HttpUplink, UploadFailed
-from .uplink_mqtt import MqttUplink
 
 log = logging.getLogger("gateway.daemon")
 
@@ -128,6 +127,8 @@ class Gateway:
 
     def _uplink(self, outbox: Outbox) -> Uplink:
         if self.config.lims.transport == "mqtt":
+            from .uplink_mqtt import MqttUplink  # aiomqtt/paho only when MQTT is configured
+
             assert self.config.mqtt is not None  # GatewayConfig guarantees it
             return MqttUplink(outbox, self.config.lims, self.config.mqtt, client_id=self.config.mqtt_client_id(),
                               clock=self.clock, drain_s=self.final_upload_s)

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from protocols.envelope import b64url_encode, canonical
 
+from .http_client import plain_http_client
 from .config import GatewayConfig
 from .keys import kid_of
 from .uplink_base import wait_any
@@ -67,7 +68,7 @@ class HeartbeatSender:
         self.interval_s = interval_s
         self.snapshot = snapshot
         self.clock = clock
-        self._client = client or httpx.AsyncClient(timeout=timeout_s)
+        self._client = client or plain_http_client(url, timeout_s)
         self._owns_client = client is None
         self.sent = 0
         self.last_error: str | None = None

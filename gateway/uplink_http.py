@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import httpx
 
 from .config import LimsSection
+from .http_client import plain_http_client
 from .ingest_answer import NOT_ENROLLED_CODES, AnswerRecorder, PassReport
 from .outbox import Outbox, StoredEnvelope
 from .uplink_base import UplinkStats, backoff_delay, wait_any
@@ -35,7 +36,7 @@ class HttpUplink:
     def __init__(self, outbox: Outbox, lims: LimsSection, client: httpx.AsyncClient | None = None) -> None:
         self.outbox = outbox
         self.lims = lims
-        self._client = client or httpx.AsyncClient(timeout=lims.timeout_s)
+        self._client = client or plain_http_client(lims.url, lims.timeout_s)
         self._wake = asyncio.Event()
         self._batch_size = lims.batch_size
         self._failures = 0

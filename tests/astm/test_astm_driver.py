@@ -158,7 +158,7 @@ def test_final_ack_is_sent_only_after_the_sink_returned():
         await _delivered(sim, 1)
 
     timings = Timings(reply_timeout_s=5.0, busy_wait_s=0.2, contention_wait_s=0.1, interval_s=0.02)
-    sim = asyncio.run(_run({"seed": 2, "messages": 1, "timings": timings}, store, body))
+    asyncio.run(_run({"seed": 2, "messages": 1, "timings": timings}, store, body))
     assert acks_seen_in_sink == [0] * len(ITEMS)
     assert len(store.results) == len(ITEMS)
 
