@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import tomllib
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -119,8 +120,15 @@ def _load(config: Path) -> GatewayConfig:
 
 @gateway_app.command("check-config")
 def check_config(config: Path = CONFIG_OPTION) -> None:
-    """Validate the config file; print each problem and exit 1 if there is any."""
+    """Validate the config file and each instrument's driver options and profile; exit 1 on any problem."""
+    from .instruments import driver_issues
+
     loaded = _load(config)
+    issues = driver_issues(loaded, config, lambda: datetime.now().astimezone())
+    if issues:
+        for issue in issues:
+            typer.echo(issue, err=True)
+        raise typer.Exit(1)
     enabled = sum(1 for instrument in loaded.instruments if instrument.enabled)
     typer.echo(f"{config}: ok (gateway {loaded.gateway.id}, {enabled} enabled instrument(s))")
 

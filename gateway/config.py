@@ -195,6 +195,15 @@ def _duplicate_instrument_ids(config: GatewayConfig) -> list[tuple[Loc, str]]:
     return found
 
 
+def issue_at(source: Path, loc: Loc, why: str) -> str:
+    """One ``FILE:LINE: key.path: why`` message for a problem found after loading ``source``."""
+    try:
+        text = source.read_text("utf-8")
+    except OSError:
+        text = ""
+    return _issue(source, KeyLines(text), loc, why)
+
+
 def _issue(source: Path, lines: KeyLines, loc: Loc, why: str) -> str:
     line = lines.line_of(loc)
     where = f"{source}:{line}" if line is not None else str(source)

@@ -16,6 +16,7 @@ from drivers.base import Driver, DriverContext, ResultSink
 
 from .config import GatewayConfig, InstrumentSection
 from .errors import GatewayError
+from .instruments import build_driver
 from .health import Health, status_path, write_status_file
 from .heartbeat import start_heartbeats, stop_heartbeats
 from .keys import kid_of, load_private_key
@@ -171,16 +172,7 @@ class Gateway:
                         extra={"error": str(exc) or type(exc).__name__})
 
     def _build(self, instrument: InstrumentSection) -> Driver:
-        context = DriverContext(
-            site=self.config.site.to_site(),
-            instrument_id=instrument.id,
-            operator=self.config.gateway.operator,
-            clock=self.clock,
-        )
-        try:
-            return registry.build(instrument.driver, dict(instrument.options), context)
-        except Exception as exc:  # a plug-in's constructor may raise anything on bad options
-            raise GatewayError(f"instrument {instrument.id!r} (driver {instrument.driver}): {exc}") from exc
+        return build_driver(self.config, instrument, self.clock)
 
     async def _supervise(self, instrument: InstrumentSection, first: Driver, health: Health,
                          sink: ResultSink) -> None:

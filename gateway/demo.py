@@ -188,7 +188,7 @@ def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, co
         console.print(f"test-room page:   [bold]http://127.0.0.1:{room_port}/[/bold]  (label samples here)")
         username, password = create_demo_manager(lims)
         console.print(f"公示 public notice: [bold]{lims.url}/public/sites/{SITE['id']}[/bold]")
-        console.print(f"market page:      [bold]{lims.url}/sites/{SITE['id']}/today[/bold]"
+        console.print(f"market board:     [bold]{lims.url}/board/{SITE['id']}[/bold]"
                       f"  (log in as {username} / {password})")
         console.print(f"logs in {logs}")
         _wait_for_results(lims, results, {str(i["id"]) for i in instruments}, children, console)

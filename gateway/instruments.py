@@ -1,0 +1,36 @@
+"""Instrument drivers built from the gateway config, for the daemon and for ``check-config``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from drivers import registry
+from drivers.base import Driver, DriverContext
+
+from .config import GatewayConfig, InstrumentSection, issue_at
+from .errors import GatewayError
+
+
+def build_driver(config: GatewayConfig, instrument: InstrumentSection, clock: Callable[[], datetime]) -> Driver:
+    """Construct the instrument's driver (options and profiles are validated here; no I/O yet)."""
+    context = DriverContext(site=config.site.to_site(), instrument_id=instrument.id,
+                            operator=config.gateway.operator, clock=clock)
+    try:
+        return registry.build(instrument.driver, dict(instrument.options), context)
+    except Exception as exc:  # a plug-in's constructor may raise anything on bad options
+        raise GatewayError(f"instrument {instrument.id!r} (driver {instrument.driver}): {exc}") from exc
+
+
+def driver_issues(config: GatewayConfig, source: Path, clock: Callable[[], datetime]) -> list[str]:
+    """Every enabled instrument whose driver rejects its options, as ``FILE:LINE: key: why`` lines."""
+    issues = []
+    for index, instrument in enumerate(config.instruments):
+        if not instrument.enabled:
+            continue
+        try:
+            build_driver(config, instrument, clock)
+        except GatewayError as exc:
+            issues.append(issue_at(source, ("instruments", index, "options"), str(exc)))
+    return issues
