@@ -3,40 +3,29 @@
 from __future__ import annotations
 
 import codecs
-import re
-from datetime import timedelta, timezone
 from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from protocols.astm import DEFAULT_LIMITS_RESOURCE, ItemLimit, LimitsError, parse_limits
 
 from ..base import DriverConfigError
+from ..options import InstrumentClockOptions
 
-_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 
 
-class AstmOptions(BaseModel):
+class AstmOptions(InstrumentClockOptions):
     """``[instruments.options]`` of an ``astm_quantitative`` instrument."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     port: str = Field(min_length=1)
     baudrate: int = Field(default=9600, gt=0)
-    timezone: str = "+08:00"
     receive_timeout_s: float = Field(default=30.0, gt=0)
     limits: str | None = None
     encoding: str = "utf-8"
     reconnect_max_s: float = Field(default=30.0, gt=0)
-
-    @field_validator("timezone")
-    @classmethod
-    def _offset(cls, value: str) -> str:
-        match = _OFFSET.match(value)
-        if not match or int(match.group(2)) > 23 or int(match.group(3)) > 59:
-            raise ValueError(f"must be a UTC offset like +08:00, got {value!r}")
-        return value
 
     @field_validator("encoding")
     @classmethod
@@ -46,14 +35,6 @@ class AstmOptions(BaseModel):
         except LookupError:
             raise ValueError(f"unknown text encoding {value!r}") from None
         return value
-
-    @property
-    def tzinfo(self) -> timezone:
-        """The instrument clock's offset as a tzinfo."""
-        match = _OFFSET.match(self.timezone)
-        assert match is not None
-        sign = -1 if match.group(1) == "-" else 1
-        return timezone(sign * timedelta(hours=int(match.group(2)), minutes=int(match.group(3))))
 
 
 def parse_options(options: dict[str, object]) -> AstmOptions:

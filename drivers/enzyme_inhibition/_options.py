@@ -2,43 +2,31 @@
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from protocols.enzyme import VerdictRules
 
 from ..base import DriverConfigError
+from ..options import InstrumentClockOptions
 
-_OFFSET = re.compile(r"([+-])(\d\d):(\d\d)")
 
 
-class EnzymeOptions(BaseModel):
+class EnzymeOptions(InstrumentClockOptions):
     """Port settings, instrument clock offset, ack mode and the verdict profile."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     port: str = Field(min_length=1)
     baudrate: int = Field(default=9600, gt=0)
-    timezone: str = "+08:00"
-    """UTC offset of the instrument's clock, which sends local time without a zone."""
     cutoff: float = Field(default=50.0, gt=0, le=100)
     min_control_delta_a: float = Field(default=0.3, ge=0)
     suspect_band: tuple[float, float] = (40.0, 50.0)
     reconnect_s: float = Field(default=2.0, gt=0)
     ack: bool = True
     """Ack mode (doc §10): query on connect, acknowledge each reading once the sink stored it."""
-
-    @field_validator("timezone")
-    @classmethod
-    def _offset(cls, value: str) -> str:
-        match = _OFFSET.fullmatch(value)
-        if not match or int(match[2]) > 14 or int(match[3]) > 59:
-            raise ValueError(f"{value!r} is not a UTC offset like '+08:00'")
-        return value
 
     @field_validator("suspect_band")
     @classmethod
@@ -47,14 +35,6 @@ class EnzymeOptions(BaseModel):
         if not 0 <= low <= high <= 100:
             raise ValueError(f"{list(value)} needs 0 <= low <= high <= 100")
         return value
-
-    @property
-    def tzinfo(self) -> timezone:
-        """The instrument clock's fixed offset."""
-        match = _OFFSET.fullmatch(self.timezone)
-        assert match is not None
-        delta = timedelta(hours=int(match[2]), minutes=int(match[3]))
-        return timezone(-delta if match[1] == "-" else delta)
 
     @property
     def rules(self) -> VerdictRules:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta, timezone
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from ..base import DriverConfigError
+from ..options import InstrumentClockOptions
 
-_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 
 
-class ModbusProfileOptions(BaseModel):
+class ModbusProfileOptions(InstrumentClockOptions):
     """One instrument: which profile, which link, how to poll."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -33,16 +31,6 @@ class ModbusProfileOptions(BaseModel):
     timeout_s: float = Field(default=1.0, gt=0)
     retries: int = Field(default=2, ge=0, le=10)
     reconnect_s: float = Field(default=2.0, ge=0)
-    timezone: str = "+08:00"
-    """Offset of the instrument's local clock, ``±HH:MM``."""
-
-    @field_validator("timezone")
-    @classmethod
-    def _offset(cls, value: str) -> str:
-        match = _OFFSET.match(value)
-        if not match or int(match.group(2)) > 14 or int(match.group(3)) > 59:
-            raise ValueError(f"expected an offset like +08:00, got {value!r}")
-        return value
 
     @model_validator(mode="after")
     def _link_fits_transport(self) -> ModbusProfileOptions:
@@ -54,13 +42,6 @@ class ModbusProfileOptions(BaseModel):
         elif not isinstance(self.port, str):
             raise ValueError(f"port: a serial device path when transport is rtu, got {self.port!r}")
         return self
-
-    @property
-    def tzinfo(self) -> timezone:
-        match = _OFFSET.match(self.timezone)
-        assert match is not None
-        sign = -1 if match.group(1) == "-" else 1
-        return timezone(sign * timedelta(hours=int(match.group(2)), minutes=int(match.group(3))))
 
     @property
     def link(self) -> str:
