@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import DBAPIError
 
 from .auth import make_hasher
 from .db import make_engine, make_sessionmaker
 from .notifier import ChangeNotifier
 from .page_filters import install_filters
-from .routers import admin, auth, board, cases, console, gateways, heartbeats, ingest, notice, pages, requests, results
+from .routers import (
+    admin,
+    auth,
+    board,
+    cases,
+    console,
+    gateways,
+    heartbeats,
+    ingest,
+    notice,
+    pages,
+    requests,
+    results,
+)
 from .settings import LimsSettings
+
+log = logging.getLogger(__name__)
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -41,6 +59,15 @@ def create_app(settings: LimsSettings) -> FastAPI:
     for module in (auth, admin, gateways, heartbeats, ingest, results, cases, requests, pages, board, notice, console):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.exception_handler(DBAPIError)
+    async def database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
+        """A lost database connection is the server's transient fault: 503, retry soon (nothing was stored)."""
+        if not exc.connection_invalidated:
+            raise exc
+        log.warning("database connection lost", extra={"path": request.url.path, "error": str(exc.orig)})
+        return JSONResponse({"detail": "database unavailable, retry shortly"}, status_code=503,
+                            headers={"Retry-After": "2"})
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
