@@ -21,7 +21,6 @@ from .health import Health, status_path, write_status_file
 from .heartbeat import start_heartbeats, stop_heartbeats
 from .keys import kid_of, load_private_key
 from .label_store import LabelBook
-from .metrics import MetricsServer, gateway_registry
 from .outbox import Outbox
 
 if TYPE_CHECKING:
@@ -70,8 +69,7 @@ class Gateway:
         outbox = Outbox(gateway.outbox, gateway_id=gateway.id, private_key=key, clock=self.clock)
         uplink = self._uplink(outbox)
         health = Health(gateway.id, self.config.lims.transport, uplink.stats)
-        metrics = MetricsServer(gateway_registry(health, outbox.pending_count),
-                                lambda: health.snapshot(outbox.counts(), self.clock()))
+        metrics = None
         labels = LabelBook(outbox, self.clock) if self.config.room_page.enabled else None
         room = None
         beats = None
@@ -80,6 +78,10 @@ class Gateway:
             for item in self.config.instruments:
                 health.add_instrument(item.id, item.driver, enabled=item.enabled)
             if gateway.status_port is not None:
+                from .metrics import MetricsServer, gateway_registry  # prometheus_client only when served
+
+                metrics = MetricsServer(gateway_registry(health, outbox.pending_count),
+                                        lambda: health.snapshot(outbox.counts(), self.clock()))
                 self.metrics_port = await metrics.start(gateway.status_host, gateway.status_port)
             counts = outbox.counts()
             log.info("gateway started", extra={"gateway": gateway.id, "kid": kid_of(key), "last_seq": counts.last_seq,
@@ -101,7 +103,8 @@ class Gateway:
             await stop_heartbeats(beats)
             if room is not None:
                 await room.close()
-            await metrics.close()
+            if metrics is not None:
+                await metrics.close()
             await uplink.aclose()
             uplink.stats.state = "stopped"
             health.all_offline()
