@@ -11,6 +11,7 @@ BUILTIN: dict[str, str] = {
     "enzyme_inhibition": "drivers.enzyme_inhibition:EnzymeInhibitionDriver",
     "modbus_profile": "drivers.modbus_profile:ModbusProfileDriver",
     "astm_quantitative": "drivers.astm_quantitative:AstmQuantitativeDriver",
+    "serial_line_profile": "drivers.serial_line_profile:SerialLineProfileDriver",
 }
 
 

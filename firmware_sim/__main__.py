@@ -9,6 +9,7 @@ FAMILIES = {
     "enzyme": "firmware_sim.enzyme.cli",
     "gold": "firmware_sim.gold.cli",
     "astm": "firmware_sim.astm.cli",
+    "line": "firmware_sim.line.cli",
 }
 
 

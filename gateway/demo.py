@@ -35,7 +35,8 @@ def free_port() -> int:
 
 def simulators(data_dir: Path) -> list[tuple[str, list[str], dict[str, object]]]:
     """(name, simulator argv, gateway instrument entry) for each demo instrument."""
-    enzyme_link, rtu_link, astm_link = (str(data_dir / name) for name in ("ttyEI01", "ttyGR01", "ttyFS01"))
+    enzyme_link, rtu_link, astm_link, line_link = (str(data_dir / name)
+                                                   for name in ("ttyEI01", "ttyGR01", "ttyFS01", "ttyNY01"))
     tcp_port, cg8_port = free_port(), free_port()
     gold = ("firmware_sim", "gold", "--interval", "0.5")
     return [
@@ -72,6 +73,12 @@ def simulators(data_dir: Path) -> list[tuple[str, list[str], dict[str, object]]]
             python_module("firmware_sim", "astm", "--link", astm_link, "--interval", "1.0", "--seed", "11",
                           "--reply-timeout", "2"),
             {"id": "fs-01", "driver": "astm_quantitative", "options": {"port": astm_link}},
+        ),
+        (
+            "sim-line",
+            python_module("firmware_sim", "line", "--profile", "ny10-line", "--link", line_link, "--interval", "1.0",
+                          "--seed", "12"),
+            {"id": "ny-01", "driver": "serial_line_profile", "options": {"profile": "ny10-line", "port": line_link}},
         ),
     ]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ._errors import ProfileError
-from ._locate import find_key_line
+from ..toml_lines import find_key_line
 from ._schema import Profile
 
 _BUILTIN_PACKAGE = "protocols.profiles"
@@ -88,9 +88,10 @@ def _reference_problems(profile: Profile) -> Iterator[tuple[list[str], str]]:
 
 
 def builtin_names() -> list[str]:
-    """Names of the profiles shipped in ``protocols/profiles``."""
+    """Names of the Modbus profiles shipped in ``protocols/profiles`` (those with a ``[handshake]`` table)."""
     folder = resources.files(_BUILTIN_PACKAGE)
-    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir()
+                  if p.name.endswith(".toml") and "\n[handshake]" in p.read_text("utf-8"))
 
 
 def load_builtin(name: str) -> Profile:

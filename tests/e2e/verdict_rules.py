@@ -7,7 +7,12 @@ from typing import Any
 
 
 def enzyme(m: dict[str, Any]) -> str:
-    """GB/T 5009.199: inhibition = (ΔA0 − ΔAt)/ΔA0 × 100, ≥ cutoff → positive; weak control → invalid."""
+    """GB/T 5009.199: inhibition = (ΔA0 − ΔAt)/ΔA0 × 100, ≥ cutoff → positive; weak control → invalid.
+
+    A reader that reports only the inhibition % (line profile) is judged on that value.
+    """
+    if "control_delta_a" not in m:
+        return "positive" if m["value"] >= m["cutoff"] else "negative"
     a0, at = Decimal(str(m["control_delta_a"])), Decimal(str(m["sample_delta_a"]))
     if a0 < Decimal("0.3"):
         return "invalid"

@@ -1,0 +1,126 @@
+"""Load and check a line profile: TOML text → validated :class:`Profile`, or a LineProfileError saying where.
+
+Reading a profile file is the one file access of this package; it happens at configuration time.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ..toml_lines import find_key_line
+from ._schema import Constant, Profile
+from .errors import LineProfileError
+
+_BUILTIN_PACKAGE = "protocols.profiles"
+_TOML_LINE = re.compile(r"at line (\d+)")
+_NUMERIC = {"int", "float"}
+_ANY = {"int", "float", "str", "datetime"}
+
+
+def load_profile(source: str | Path) -> Profile:
+    """Parse a profile from a file (``Path``) or from TOML text (``str``); raise LineProfileError."""
+    if isinstance(source, Path):
+        try:
+            text = source.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LineProfileError(str(source), None, "", f"cannot read profile file: {exc}") from exc
+        return parse_profile(text, str(source))
+    return parse_profile(source, "<profile text>")
+
+
+def parse_profile(text: str, source: str) -> Profile:
+    """Validate line-profile TOML ``text``; ``source`` names it in errors."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = _TOML_LINE.search(str(exc))
+        raise LineProfileError(source, int(match.group(1)) if match else None, "", f"invalid TOML: {exc}") from exc
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        path = [str(p) for p in first["loc"] if p != "[key]"]
+        path = [p for p in path if p not in ("str", "Constant")]  # union member tags
+        problem = str(first["msg"]).removeprefix("Value error, ")
+        raise LineProfileError(source, find_key_line(text, path), ".".join(path), problem) from exc
+    if (found := next(_reference_problems(profile), None)) is not None:
+        path, message = found
+        raise LineProfileError(source, find_key_line(text, path), ".".join(path), message)
+    return profile
+
+
+def _reference_problems(profile: Profile) -> Iterator[tuple[list[str], str]]:
+    """Cross-references: pattern groups ↔ field specs, and every name used must exist with a fitting type."""
+    groups = set(profile.regex.groupindex)
+    fields = profile.fields
+    checksum = profile.checksum
+    for name in fields:
+        if name not in groups:
+            yield ["fields", name], f"no named group {name!r} in line.pattern (groups: {', '.join(sorted(groups))})"
+    for name in sorted(groups - set(fields) - {checksum.field}):
+        yield ["line", "pattern"], f"named group {name!r} has no [fields.{name}] spec"
+    for key in ("field", "span_start", "span_end"):
+        name = getattr(checksum, key)
+        if name is not None and name not in groups:
+            yield ["checksum", key], f"no named group {name!r} in line.pattern"
+
+    def check(path: list[str], source: object, want: set[str]) -> Iterator[tuple[list[str], str]]:
+        if source is None or isinstance(source, Constant):
+            return
+        assert isinstance(source, str)
+        if source not in fields:
+            yield path, f"no field {source!r} in [fields] (known: {', '.join(sorted(fields))})"
+        elif fields[source].type not in want:
+            yield path, f"field {source!r} is {fields[source].type}; expected one of {', '.join(sorted(want))}"
+
+    m = profile.mapping
+    yield from check(["mapping", "value"], m.value, _NUMERIC)
+    yield from check(["mapping", "unit"], m.unit, {"str"})
+    yield from check(["mapping", "cutoff"], m.cutoff, _NUMERIC)
+    yield from check(["mapping", "channel"], m.channel, {"int", "str"})
+    yield from check(["mapping", "serial"], m.serial, {"int", "str"})
+    yield from check(["mapping", "sample_code"], m.sample_code, {"int", "str"})
+    yield from check(["mapping", "tested_at"], m.tested_at, {"datetime"})
+    yield from check(["mapping", "instrument_verdict"], m.instrument_verdict, _ANY)
+    if isinstance(m.cutoff, Constant) and not isinstance(m.cutoff.constant, float | int):
+        yield ["mapping", "cutoff"], "a constant cutoff must be a number"
+    if isinstance(m.unit, Constant) and not isinstance(m.unit.constant, str):
+        yield ["mapping", "unit"], "a constant unit must be a string"
+    if profile.verdict.invalid is not None:
+        yield from check(["verdict", "invalid", "field"], profile.verdict.invalid.field, _NUMERIC)
+
+
+def _is_line_profile(text: str) -> bool:
+    try:
+        return "line" in tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return False
+
+
+def builtin_names() -> list[str]:
+    """Names of the line profiles shipped in ``protocols/profiles`` (the files with a ``[line]`` table)."""
+    folder = resources.files(_BUILTIN_PACKAGE)
+    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir()
+                  if p.name.endswith(".toml") and _is_line_profile(p.read_text("utf-8")))
+
+
+def load_builtin(name: str) -> Profile:
+    """Load the built-in line profile ``name`` (e.g. ``"ny10-line"``)."""
+    known = builtin_names()
+    if name not in known:
+        raise LineProfileError(name, None, "", f"no built-in line profile {name!r}; known: {', '.join(known)}")
+    resource = resources.files(_BUILTIN_PACKAGE) / f"{name}.toml"
+    return parse_profile(resource.read_text("utf-8"), f"protocols/profiles/{name}.toml")
+
+
+def resolve_profile(name_or_path: str) -> Profile:
+    """A built-in name (no ``/`` and no ``.toml``) or a path to a profile file."""
+    if "/" not in name_or_path and not name_or_path.endswith(".toml"):
+        return load_builtin(name_or_path)
+    return load_profile(Path(name_or_path))
