@@ -8,7 +8,12 @@ prefix of the key path. Good enough to point a person at the right line.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import tomllib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 _HEADER = re.compile(r"^\[\[?\s*([^\[\]]+?)\s*\]\]?\s*(#.*)?$")
 _ASSIGN = re.compile(r"""^((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")
@@ -56,3 +61,36 @@ def find_key_line(text: str, path: Sequence[str]) -> int | None:
         if depth > best_depth:
             best_depth, best_line = depth, number
     return best_line
+
+
+ProfileErrorFactory = Callable[[str, "int | None", str, str], Exception]
+"""Builds a family's profile error from (source, line, key, problem)."""
+M = TypeVar("M", bound=BaseModel)
+_TOML_LINE = re.compile(r"at line (\d+)")
+_UNION_TAGS = frozenset({"[key]", "str", "Constant"})
+
+
+def read_source(source: str | Path, error: ProfileErrorFactory) -> tuple[str, str]:
+    """(TOML text, name for messages) of a profile given as a file (``Path``) or as text (``str``)."""
+    if isinstance(source, Path):
+        try:
+            return source.read_text("utf-8"), str(source)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise error(str(source), None, "", f"cannot read profile file: {exc}") from exc
+    return source, "<profile text>"
+
+
+def validate_toml(text: str, source: str, model: type[M], error: ProfileErrorFactory) -> M:
+    """Parse ``text`` as TOML into ``model``; the first problem raises ``error`` with its line and key."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = _TOML_LINE.search(str(exc))
+        raise error(source, int(match.group(1)) if match else None, "", f"invalid TOML: {exc}") from exc
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        path = [str(part) for part in first["loc"] if str(part) not in _UNION_TAGS]
+        problem = str(first["msg"]).removeprefix("Value error, ")
+        raise error(source, find_key_line(text, path), ".".join(path), problem) from exc

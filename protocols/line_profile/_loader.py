@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
-from pydantic import ValidationError
 
-from ..toml_lines import find_key_line
+from ..toml_lines import find_key_line, read_source, validate_toml
 from ._schema import Constant, Profile
 from .errors import LineProfileError
 
@@ -25,30 +24,12 @@ _ANY = {"int", "float", "str", "datetime"}
 
 def load_profile(source: str | Path) -> Profile:
     """Parse a profile from a file (``Path``) or from TOML text (``str``); raise LineProfileError."""
-    if isinstance(source, Path):
-        try:
-            text = source.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise LineProfileError(str(source), None, "", f"cannot read profile file: {exc}") from exc
-        return parse_profile(text, str(source))
-    return parse_profile(source, "<profile text>")
+    return parse_profile(*read_source(source, LineProfileError))
 
 
 def parse_profile(text: str, source: str) -> Profile:
     """Validate line-profile TOML ``text``; ``source`` names it in errors."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = _TOML_LINE.search(str(exc))
-        raise LineProfileError(source, int(match.group(1)) if match else None, "", f"invalid TOML: {exc}") from exc
-    try:
-        profile = Profile.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        path = [str(p) for p in first["loc"] if p != "[key]"]
-        path = [p for p in path if p not in ("str", "Constant")]  # union member tags
-        problem = str(first["msg"]).removeprefix("Value error, ")
-        raise LineProfileError(source, find_key_line(text, path), ".".join(path), problem) from exc
+    profile = validate_toml(text, source, Profile, LineProfileError)
     if (found := next(_reference_problems(profile), None)) is not None:
         path, message = found
         raise LineProfileError(source, find_key_line(text, path), ".".join(path), message)

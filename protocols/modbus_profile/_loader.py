@@ -7,15 +7,13 @@ time, never while talking to an instrument.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
-from pydantic import ValidationError
 
 from ._errors import ProfileError
-from ..toml_lines import find_key_line
+from ..toml_lines import find_key_line, read_source, validate_toml
 from ._schema import Profile
 
 _BUILTIN_PACKAGE = "protocols.profiles"
@@ -25,28 +23,12 @@ _NUMERIC = {"uint16", "int16", "uint32", "int32", "float32"}
 
 def load_profile(source: str | Path) -> Profile:
     """Parse a profile from a file (``Path``) or from TOML text (``str``); raise ProfileError."""
-    if isinstance(source, Path):
-        try:
-            text = source.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ProfileError(str(source), None, "", f"cannot read profile file: {exc}") from exc
-        return parse_profile(text, str(source))
-    return parse_profile(source, "<profile text>")
+    return parse_profile(*read_source(source, ProfileError))
 
 
 def parse_profile(text: str, source: str) -> Profile:
     """Validate profile TOML ``text``; ``source`` names it in errors."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = _TOML_LINE.search(str(exc))
-        raise ProfileError(source, int(match.group(1)) if match else None, "", f"invalid TOML: {exc}") from exc
-    try:
-        profile = Profile.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        path = [str(p) for p in first["loc"] if p != "[key]"]
-        raise ProfileError(source, find_key_line(text, path), ".".join(path), first["msg"]) from exc
+    profile = validate_toml(text, source, Profile, ProfileError)
     if (problem := next(_reference_problems(profile), None)) is not None:
         path, message = problem
         raise ProfileError(source, find_key_line(text, path), ".".join(path), message)
