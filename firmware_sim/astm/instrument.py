@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..clock import china_local_now
 from . import faults as fl
 from .encoder import ACK, ENQ, EOT, NAK, frame_message
 from .measurements import SimItem, SimMessage, generate_message
-from ..clock import china_local_now
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ import tty
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..pty import open_raw_pty
+
 
 @dataclass
 class PtyLink:
@@ -30,14 +32,6 @@ class PtyLink:
 
 def open_pty_link(link: str | None = None) -> PtyLink:
     """Open a raw pty; keep the slave open so the host may close and reopen it without a hangup."""
-    master_fd, slave_fd = os.openpty()
-    tty.setraw(slave_fd)
+    master_fd, slave_fd, path = open_raw_pty(Path(link) if link else None)
     tty.setraw(master_fd)
-    path = os.ttyname(slave_fd)
-    if link:
-        target = Path(link)
-        if target.is_symlink() or target.exists():
-            target.unlink()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.symlink_to(path)
     return PtyLink(master_fd, slave_fd, path, link)

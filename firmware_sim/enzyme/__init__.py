@@ -1,7 +1,14 @@
 """Simulated EI-412 enzyme-inhibition pesticide analyzer on a pty (docs/instruments/enzyme-inhibition.md)."""
 
 from ._faults import FAULT_KINDS, Fault, FaultError
-from ._host import HostAck, HostFrameReader, HostFrameRejected, HostInput, HostQuery, parse_host_frame
+from ._host import (
+    HostAck,
+    HostFrameReader,
+    HostFrameRejected,
+    HostInput,
+    HostQuery,
+    parse_host_frame,
+)
 from ._runs import ChannelPlan, ChannelTruth, RunPlan
 from .simulator import EnzymeSimulator, SimulatorClosed
 

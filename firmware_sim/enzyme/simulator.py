@@ -13,17 +13,17 @@ import random
 import select
 import threading
 import time
-import tty
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
+from ..clock import china_local_now
+from ..pty import open_raw_pty, remove_link
 from ._faults import FAULT_KINDS, Fault, FaultError, apply
 from ._host import HostAck, HostFrameReader, HostFrameRejected, HostInput, HostQuery
 from ._pending import UnackedRuns
 from ._runs import ChannelTruth, FrameTag, RunPlan, random_plan, truths
-from ..clock import china_local_now
 
 logger = logging.getLogger(__name__)
 
@@ -89,14 +89,7 @@ class EnzymeSimulator:
 
     def open(self) -> str:
         """Create the pty (slave in raw mode), the optional symlink, the host reader and the re-sender."""
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        self.slave_name = os.ttyname(self._slave)
-        if self.link is not None:
-            staging = self.link.with_name(self.link.name + ".new")
-            staging.unlink(missing_ok=True)
-            staging.symlink_to(self.slave_name)
-            os.replace(staging, self.link)
+        self._master, self._slave, self.slave_name = open_raw_pty(self.link)
         self._closed.clear()
         self._stop.clear()
         targets = [self._listen_to_host] + ([self._resend_when_due] if self.ack else [])
@@ -112,8 +105,7 @@ class EnzymeSimulator:
         for thread in self._threads:
             thread.join()
         self._threads = []
-        if self.link is not None and self.link.is_symlink() and os.readlink(self.link) == self.slave_name:
-            self.link.unlink()
+        remove_link(self.link, self.slave_name)
         with self._lock:
             for fd in (self._master, self._slave):
                 if fd >= 0:

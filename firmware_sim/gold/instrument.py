@@ -15,10 +15,9 @@ from datetime import datetime, timedelta
 from pymodbus.constants import ExcCodes
 from pymodbus.datastore import ModbusBaseDeviceContext
 
+from ..clock import china_local_now
 from .encoder import encode, encode_block
 from .profile_data import SimProfile
-
-from ..clock import china_local_now
 
 log = logging.getLogger("firmware_sim.gold")
 

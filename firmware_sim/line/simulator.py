@@ -11,13 +11,13 @@ import os
 import random
 import select
 import threading
-import tty
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
 from ..clock import china_local_now
+from ..pty import open_raw_pty, remove_link
 from ._faults import FAULT_KINDS, FaultError, apply
 from ._plan import LineTruth, random_reading
 from ._spec import LineSpec
@@ -64,14 +64,7 @@ class LineSimulator:
 
     def open(self) -> str:
         """Create the pty (slave raw), the optional symlink and the thread discarding host bytes."""
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        self.slave_name = os.ttyname(self._slave)
-        if self.link is not None:
-            staging = self.link.with_name(self.link.name + ".new")
-            staging.unlink(missing_ok=True)
-            staging.symlink_to(self.slave_name)
-            os.replace(staging, self.link)
+        self._master, self._slave, self.slave_name = open_raw_pty(self.link)
         self._stop.clear()
         self._drain = threading.Thread(target=self._discard_host_bytes, name="line-sim-drain", daemon=True)
         self._drain.start()
@@ -83,8 +76,7 @@ class LineSimulator:
         if self._drain is not None:
             self._drain.join()
             self._drain = None
-        if self.link is not None and self.link.is_symlink() and os.readlink(self.link) == self.slave_name:
-            self.link.unlink()
+        remove_link(self.link, self.slave_name)
         with self._lock:
             for fd in (self._master, self._slave):
                 if fd >= 0:
