@@ -98,7 +98,7 @@ def test_unknown_driver_lists_known_drivers(tmp_path):
     path = write(tmp_path, VALID.replace('driver = "modbus_profile"', 'driver = "modbus"'))
     assert errors_of(path) == [
         f"{path}:24: instruments[1].driver: unknown driver 'modbus'; "
-        "known: astm_quantitative, enzyme_inhibition, modbus_profile"
+        "known: astm_quantitative, enzyme_inhibition, modbus_profile, serial_line_profile"
     ]
 
 
