@@ -17,10 +17,15 @@ from protocols.astm import AstmLinkReceiver, MessageComplete, RecordError, parse
 from protocols.bundle import verify_bundle
 from protocols.enzyme import NEED_DATA, EnzymeDecoder, FrameError
 from protocols.errors import EnvelopeError
-from protocols.modbus_profile import RegisterDataError, decode_block, interpret, load_builtin
+from protocols.line_profile import NEED_DATA as LINE_NEED_DATA
+from protocols.line_profile import LineDecoder, LineError, interpret
+from protocols.line_profile import load_builtin as load_line_profile
+from protocols.modbus_profile import RegisterDataError, decode_block, load_builtin
+from protocols.modbus_profile import interpret as interpret_block
 
 SLOW_EXAMPLES = 100_000
 PROFILES = {name: load_builtin(name) for name in ("gr100", "huaxin-cg8")}
+LINE_PROFILE = load_line_profile("ny10-line")
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
@@ -54,10 +59,19 @@ def astm_stream(data: bytes) -> None:
         receiver.timeout()
 
 
+def line_stream(chunks: list[bytes]) -> None:
+    decoder = LineDecoder(LINE_PROFILE)
+    for chunk in chunks:
+        decoder.receive_data(chunk)
+        while (event := decoder.next_event()) is not LINE_NEED_DATA:
+            if not isinstance(event, LineError):
+                assert interpret(LINE_PROFILE, event).verdict in ("negative", "positive", "invalid")
+
+
 def modbus_block(name: str, registers: list[int]) -> None:
     profile = PROFILES[name]
     try:
-        reading = interpret(profile, decode_block(profile, registers))
+        reading = interpret_block(profile, decode_block(profile, registers))
     except RegisterDataError:
         return
     assert reading.verdict in ("negative", "positive", "invalid")
@@ -78,6 +92,9 @@ def bundle_files(manifest: bytes, keys: bytes, envelopes: bytes) -> None:
 PROPERTIES = {
     "enzyme": (enzyme_stream, st.lists(st.binary(min_size=1, max_size=120), max_size=8)),
     "astm": (astm_stream, st.binary(max_size=600)),
+    "line-ny10": (line_stream, st.lists(st.binary(min_size=1, max_size=120)
+                                        | st.just(b"NY10,SN2026777,2026-11-23 09:15:04,CH1,S0042,62.5,50,POS*01\r\n"),
+                                        max_size=8)),
     "modbus-gr100": (lambda regs: modbus_block("gr100", regs),
                      st.lists(st.integers(0, 0xFFFF), min_size=0, max_size=80)),
     "modbus-cg8": (lambda regs: modbus_block("huaxin-cg8", regs),
