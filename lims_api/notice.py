@@ -31,7 +31,8 @@ def notice_days(session: Session, site_id: str, last_day: date, days: int = RECE
     positives_first = case((StoredEnvelope.verdict == "positive", 0), else_=1)
     stored = session.scalars(
         select(StoredEnvelope)
-        .where(StoredEnvelope.site_id == site_id, StoredEnvelope.tested_date.between(first_day, last_day))
+        .where(StoredEnvelope.site_id == site_id, StoredEnvelope.tested_date.between(first_day, last_day),
+               StoredEnvelope.qc_control == "sample")
         .order_by(StoredEnvelope.tested_date.desc(), positives_first, StoredEnvelope.tested_at.desc(),
                   StoredEnvelope.gateway_id, StoredEnvelope.seq)
     ).all()

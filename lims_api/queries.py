@@ -21,10 +21,16 @@ def find_results(
     verdict: str | None = None,
     trace_code: str | None = None,
     within_sites: frozenset[str] | None = None,
+    published_only: bool = False,
     limit: int = 100,
 ) -> Sequence[StoredEnvelope]:
-    """Stored envelopes matching every given filter, newest test first; ``within_sites`` is the caller's scope."""
+    """Stored envelopes matching every given filter, newest test first; ``within_sites`` is the caller's scope.
+
+    ``published_only`` keeps sample results only (what the public notice shows), not QC control runs.
+    """
     query = select(StoredEnvelope)
+    if published_only:
+        query = query.where(StoredEnvelope.qc_control == "sample")
     if within_sites is not None:
         query = query.where(StoredEnvelope.site_id.in_(sorted(within_sites)))
     if trace_code is not None:

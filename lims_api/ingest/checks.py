@@ -124,6 +124,7 @@ def query_columns(checked: CheckedEnvelope) -> dict[str, Any]:
         "unit": _text(result.measurement.unit),
         "cutoff": result.measurement.cutoff,
         "trace_code": _text(trace_code(checked.envelope["result"])),
+        "qc_control": result.qc.control,
     }
 
 

@@ -79,6 +79,8 @@ class StoredEnvelope(Base):
     cutoff: Mapped[float | None] = mapped_column(Float)
     trace_code: Mapped[str | None] = mapped_column(String, index=True, default=None)
     """Batch trace code: the result's ``trace_code`` member, else ``sample.barcode``."""
+    qc_control: Mapped[str] = mapped_column(String(20), default="sample", server_default="sample")
+    """``qc.control``: only ``sample`` results are published (control and blank runs are QC, not products)."""
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 

@@ -56,7 +56,7 @@ def public_results(
 ) -> PublicResultsResponse:
     """Published results (公示) of a day (default today): product, stall, item, verdict, date only."""
     day = date or datetime.now(ZoneInfo(settings.timezone)).date()
-    rows = find_results(session, site=site, tested_date=day, limit=limit)
+    rows = find_results(session, site=site, tested_date=day, published_only=True, limit=limit)
     return PublicResultsResponse(
         results=[
             PublicResult(product=r.sample_name, stall=r.stall, item=r.item, verdict=r.verdict,

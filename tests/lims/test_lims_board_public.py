@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from .conftest import Lims
-from .pages_seed import MARKET_A, SECRETS, seed_day, seed_places
+from .pages_seed import MARKET_A, SECRETS, result, seed_day, seed_places
 
 
 def test_public_notice_shows_published_fields_only(lims: Lims) -> None:
@@ -41,3 +41,18 @@ def test_print_stylesheet_has_an_a4_page_and_hides_the_form(lims: Lims) -> None:
     css = lims.client.get("/static/lims.css").text
     printing = css[css.index("@media print"):]
     assert "size: A4" in printing and "form" in printing and ".print-only { display: block; }" in printing
+
+
+def test_qc_control_runs_are_not_published(lims: Lims) -> None:
+    a, b, _ = seed_places(lims)
+    seed_day(lims, a, b)
+    control = result("阴性对照", "QC", "negative")
+    control["qc"] = {"control": "negative_control", "flags": []}
+    lims.ingest(a.next(**control))
+    page = lims.client.get(f"/public/sites/{MARKET_A['id']}").text
+    api = lims.client.get("/api/v1/public/results", params={"site": MARKET_A["id"]}).json()["results"]
+    staff = lims.client.get("/api/v1/results", params={"site": MARKET_A["id"]}, headers=lims.auth).json()["results"]
+    assert "阴性对照" not in page
+    assert "阴性对照" not in {row["product"] for row in api} and len(api) == 4
+    assert "阴性对照" in {item["result"]["sample"]["name"] for item in staff}
+    assert lims.scalar("SELECT qc_control FROM envelopes WHERE sample_name = '阴性对照'") == "negative_control"
