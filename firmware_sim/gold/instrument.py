@@ -82,6 +82,8 @@ class GoldInstrument:
         self.presented: int | None = None
         self.produced: dict[int, dict[str, int | float | str]] = {}
         self.acked: list[int] = []
+        self.ignored_acks: list[int] = []
+        """Sequences whose ack the ``duplicate`` fault ignored (presented again)."""
         self.listeners: list[Callable[[], None]] = []
         """Called after every ack (tests wait on conditions through this)."""
         identity = {"vendor": profile.vendor, "model": profile.model, "serial": serial, "firmware": firmware}
@@ -158,6 +160,7 @@ class GoldInstrument:
             return
         if self.duplicate_rate and self._rng.random() < self.duplicate_rate:
             log.warning("fault duplicate: ignoring ack of %d, presenting it again", self.presented)
+            self.ignored_acks.append(self.presented)
             return
         log.info("result %d acknowledged", self.presented)
         self.acked.append(self.presented)
