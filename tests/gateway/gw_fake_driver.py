@@ -47,6 +47,13 @@ def read_ack(path: Path) -> int:
     return int(path.read_text()) if path.exists() else 0
 
 
+def write_ack(path: Path, n: int) -> None:
+    """Record reading ``n`` as acked, atomically (a reader never sees a half-written file)."""
+    scratch = path.with_suffix(".tmp")
+    scratch.write_text(str(n))
+    os.replace(scratch, path)
+
+
 class CountingDriver(Driver):
     """Options: ``count``, ``ack_file``, ``interval_s`` (pacing), ``crash_at`` (raise once there)."""
 
@@ -67,12 +74,7 @@ class CountingDriver(Driver):
                 crashed_marker.touch()
                 raise RuntimeError(f"simulated driver crash before reading {n}")
             await sink(make_result(ctx.site, ctx.instrument_id, ctx.operator, n, ctx.clock()), f"counter:{n}")
-            self._ack(n)
+            write_ack(self.ack_file, n)
             if self.interval_s:
                 await asyncio.sleep(self.interval_s)  # instrument pacing, not synchronisation
         await asyncio.Event().wait()  # idle like an instrument with nothing to send
-
-    def _ack(self, n: int) -> None:
-        scratch = self.ack_file.with_suffix(".tmp")
-        scratch.write_text(str(n))
-        os.replace(scratch, self.ack_file)

@@ -19,7 +19,7 @@ from gateway.config import load_config
 from gateway.daemon import serve
 from gateway.logging_setup import setup_json_logging
 
-from .gw_fake_driver import make_result, read_ack
+from .gw_fake_driver import make_result, read_ack, write_ack
 
 DRIVER_NAME = "channel_one"
 DRIVER_TARGET = "tests.gateway.gw_room_driver:ChannelOneDriver"
@@ -46,7 +46,7 @@ class ChannelOneDriver(Driver):
             if n == self.kill_after and not marker.exists():
                 marker.touch()
                 os.kill(os.getpid(), signal.SIGKILL)  # committed, not acked: the instrument will send n again
-            self.ack_file.write_text(str(n))
+            write_ack(self.ack_file, n)
             if self.interval_s:
                 await asyncio.sleep(self.interval_s)  # instrument pacing, not synchronisation
         await asyncio.Event().wait()
