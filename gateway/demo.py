@@ -8,6 +8,7 @@ results and export an audit bundle.
 from __future__ import annotations
 
 import secrets
+import signal
 import shutil
 import socket
 import subprocess
@@ -175,8 +176,14 @@ def stored_count(lims_url: str) -> int:
     return int(chain.json().get("count", 0)) if chain.status_code == 200 else 0
 
 
+def _interrupt_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM stops the demo like Ctrl-C, so its child processes are stopped too."""
+    raise KeyboardInterrupt
+
+
 def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, console: Console) -> int:
     """Run the demo; returns the process exit code."""
+    signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
     shutil.rmtree(data_dir, ignore_errors=True)
     logs = data_dir / "logs"
     logs.mkdir(parents=True)
