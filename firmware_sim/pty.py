@@ -28,3 +28,11 @@ def remove_link(link: Path | None, slave_name: str) -> None:
     """Remove ``link`` if it still points at this simulator's pty (another may have replaced it)."""
     if link is not None and link.is_symlink() and os.readlink(link) == slave_name:
         link.unlink()
+
+
+def close_pty(link: Path | None, slave_name: str, *fds: int) -> None:
+    """Remove this simulator's symlink and close its pty ends (fds below 0 are already closed)."""
+    remove_link(link, slave_name)
+    for fd in fds:
+        if fd >= 0:
+            os.close(fd)

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 
 from ..clock import china_local_now
-from ..pty import open_raw_pty, remove_link
+from ..pty import close_pty, open_raw_pty
 from ._faults import FAULT_KINDS, Fault, FaultError, apply
 from ._host import HostAck, HostFrameReader, HostFrameRejected, HostInput, HostQuery
 from ._pending import UnackedRuns
@@ -105,11 +105,8 @@ class EnzymeSimulator:
         for thread in self._threads:
             thread.join()
         self._threads = []
-        remove_link(self.link, self.slave_name)
         with self._lock:
-            for fd in (self._master, self._slave):
-                if fd >= 0:
-                    os.close(fd)
+            close_pty(self.link, self.slave_name, self._master, self._slave)
             self._master = self._slave = -1
 
     def __enter__(self) -> EnzymeSimulator:

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from ..clock import china_local_now
-from ..pty import open_raw_pty, remove_link
+from ..pty import close_pty, open_raw_pty
 from ._faults import FAULT_KINDS, FaultError, apply
 from ._plan import LineTruth, random_reading
 from ._spec import LineSpec
@@ -76,11 +76,8 @@ class LineSimulator:
         if self._drain is not None:
             self._drain.join()
             self._drain = None
-        remove_link(self.link, self.slave_name)
         with self._lock:
-            for fd in (self._master, self._slave):
-                if fd >= 0:
-                    os.close(fd)
+            close_pty(self.link, self.slave_name, self._master, self._slave)
             self._master = self._slave = -1
 
     def __enter__(self) -> LineSimulator:
