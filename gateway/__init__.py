@@ -1,0 +1,8 @@
+"""The gateway daemon: config, scheduling, SQLite outbox, signing, uplink, health, CLI."""
+
+import sys
+
+# ``import httpx`` also imports its optional command-line client (``httpx._main``: rich, click,
+# pygments, about 7 MB resident) whenever those happen to be installed. The gateway never runs
+# that client, so it is kept out of the daemon's memory (docs/benchmarks.md, "Memory").
+sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-import logging
+import os
+import sys
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -146,17 +147,15 @@ def pubkey(config: Path = CONFIG_OPTION) -> None:
 
 @gateway_app.command("run")
 def run(config: Path = CONFIG_OPTION) -> None:
-    """Run the daemon (JSON logs on stderr) until SIGTERM/SIGINT; exit 0 after a clean stop."""
-    from .daemon import serve
-    from .logging_setup import setup_json_logging
+    """Run the daemon (JSON logs on stderr) until SIGTERM/SIGINT; exit 0 after a clean stop.
 
-    loaded = _load(config)
-    setup_json_logging()
-    try:
-        serve(loaded)
-    except GatewayError as exc:
-        logging.getLogger("gateway").error("gateway cannot run: %s", exc)
-        raise typer.Exit(1) from None
+    The config is checked here (exit 1 with the reason); then this process becomes
+    ``python -m gateway run`` (same PID), which runs the daemon without the CLI's libraries.
+    """
+    _load(config)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "gateway", "run", "--config", str(config.resolve())])
 
 
 from .cli_status import status_command  # noqa: E402 (registered after the other commands)

@@ -11,7 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from .auth import make_hasher
 from .db import make_engine, make_sessionmaker
@@ -62,15 +63,29 @@ def create_app(settings: LimsSettings) -> FastAPI:
 
     @app.exception_handler(DBAPIError)
     async def database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
-        """A lost database connection is the server's transient fault: 503, retry soon (nothing was stored)."""
-        if not exc.connection_invalidated:
+        """The database's transient faults answer 503, retry soon: a lost or refused connection, a deadlock.
+
+        Whatever the request had not committed is rolled back; other database errors stay 500s (bugs).
+        """
+        if not (exc.connection_invalidated or isinstance(exc, OperationalError)):
             raise exc
-        log.warning("database connection lost", extra={"path": request.url.path, "error": str(exc.orig)})
-        return JSONResponse({"detail": "database unavailable, retry shortly"}, status_code=503,
-                            headers={"Retry-After": "2"})
+        return _retry_shortly(request, exc, str(exc.orig))
+
+    @app.exception_handler(PoolTimeout)
+    async def connection_pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
+        """Every pooled connection stayed busy past the pool timeout: 503, retry soon."""
+        return _retry_shortly(request, exc, str(exc))
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     return app
+
+
+def _retry_shortly(request: Request, exc: Exception, error: str) -> JSONResponse:
+    """503 with ``Retry-After``, logged with the path and the database's own message."""
+    log.warning("database unavailable", extra={"path": request.url.path, "error": error,
+                                                "error_type": type(exc).__name__})
+    return JSONResponse({"detail": "database unavailable, retry shortly"}, status_code=503,
+                        headers={"Retry-After": "2"})

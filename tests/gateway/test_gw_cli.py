@@ -87,6 +87,8 @@ def test_run_logs_json_and_exits_0_on_sigterm(tmp_path, key_path, lims):
                                   stderr=log, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         assert wait_until(lambda: "gateway started" in log_path.read_text(), timeout=15), log_path.read_text()
+        cmdline = Path(f"/proc/{daemon.pid}/cmdline").read_bytes().split(b"\0")
+        assert cmdline[1:4] == [b"-m", b"gateway", b"run"]  # same PID, now the lean daemon entry
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(10) == 0
     finally:
@@ -119,3 +121,10 @@ def test_json_formatter_keeps_extras_and_exceptions():
     entry = json.loads(stream.getvalue())
     assert (entry["msg"], entry["level"], entry["seq"], entry["where"]) == ("failed once", "error", 7, "/x")
     assert "ValueError: boom" in entry["exc"] and entry["ts"][-6] in "+-"
+
+
+def test_lean_daemon_entry_names_a_bad_config_and_exits_1(tmp_path):
+    missing = tmp_path / "missing.toml"
+    done = subprocess.run([sys.executable, "-m", "gateway", "run", "--config", str(missing)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 1 and "config file not found" in done.stderr and str(missing) in done.stderr

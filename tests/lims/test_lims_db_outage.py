@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, event, text
 
-from .conftest import Lims, SigningGateway
+from lims_api.app import create_app
+from lims_api.settings import LimsSettings
+
+from .conftest import ADMIN_TOKEN, Lims, SigningGateway, ndjson
 
 
 def test_connection_killed_mid_ingest_answers_503_then_the_retry_stores(lims: Lims, gateway: SigningGateway, db_url):
@@ -36,3 +42,18 @@ def test_connection_killed_mid_ingest_answers_503_then_the_retry_stores(lims: Li
     finally:
         event.remove(app_engine, "before_cursor_execute", kill_own_backend)
         killer.dispose()
+
+
+def test_database_refusing_connections_answers_503_not_500(tmp_path, caplog, gateway: SigningGateway):
+    with socket.socket() as probe:  # a port nothing listens on: the database "is down"
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = LimsSettings(database_url=f"postgresql+psycopg://root@127.0.0.1:{port}/test?connect_timeout=2",
+                            admin_token=ADMIN_TOKEN, data_dir=tmp_path / "data")
+    with TestClient(create_app(settings)) as client:
+        reply = client.post("/api/v1/ingest", content=ndjson(gateway.next()),
+                            headers={"Content-Type": "application/x-ndjson"})
+    assert reply.status_code == 503, reply.text
+    assert reply.headers["Retry-After"] == "2"
+    logged = [r for r in caplog.records if r.getMessage() == "database unavailable"]
+    assert logged and logged[0].path == "/api/v1/ingest" and "refused" in logged[0].error.lower()

@@ -30,6 +30,7 @@ from .conftest import ADMIN_TOKEN, PG_ENV, SigningGateway, _pg_schema_url, ndjso
 pytestmark = pytest.mark.pg
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS, CLIENTS, PER_GATEWAY, BATCH = 4, 8, 40, 20
+RETRIES_503 = 5
 
 
 def _free_port() -> int:
@@ -60,19 +61,19 @@ def pg_url() -> Iterator[str]:
 
 @pytest.fixture
 def server(pg_url: str, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
+    port, log_path = _free_port(), tmp_path / "uvicorn.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "KUAIJIAN_LIMS_DATABASE_URL": pg_url,
            "KUAIJIAN_LIMS_ADMIN_TOKEN": ADMIN_TOKEN, "KUAIJIAN_LIMS_DATA_DIR": str(tmp_path / "data")}
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "lims_api.asgi:factory", "--factory", "--workers", str(WORKERS),
          "--port", str(port), "--log-level", "warning"],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=log_path.open("wb"),
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:  # no readiness signal: poll /healthz
-            assert process.poll() is None, process.stderr.read().decode() if process.stderr else "exited"
+            assert process.poll() is None, log_path.read_text(errors="replace")
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
@@ -83,18 +84,32 @@ def server(pg_url: str, tmp_path: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+        print(f"\n--- server log ---\n{log_path.read_text(errors='replace')[-20000:]}")  # shown on failure
 
 
 def _post_all(base: str, bodies: list[list[bytes]]) -> tuple[list[dict], float]:
-    """Each client thread posts its list of bodies; all start together. Returns line results and seconds."""
-    start, lock, lines, failures = threading.Barrier(len(bodies)), threading.Lock(), [], []
+    """Each client thread posts its list of bodies; all start together. Returns line results and seconds.
+
+    A 503 (the database's transient fault, e.g. a deadlock) is retried after its ``Retry-After``, as a
+    gateway does, at most ``RETRIES_503`` times per body; any other answer but 200 fails the test.
+    """
+    start, lock, lines, failures, retried = threading.Barrier(len(bodies)), threading.Lock(), [], [], []
+
+    def post(http: httpx.Client, body: bytes) -> httpx.Response:
+        for _ in range(RETRIES_503):
+            reply = http.post("/api/v1/ingest", content=body, headers={"Content-Type": "application/x-ndjson"})
+            if reply.status_code != 503:
+                return reply
+            retried.append(reply.text)
+            time.sleep(float(reply.headers.get("Retry-After", "1")))  # the server's own back-off
+        return reply
 
     def client(own: list[bytes]) -> None:
         try:
             with httpx.Client(base_url=base, timeout=60) as http:
                 start.wait(timeout=30)
                 for body in own:
-                    reply = http.post("/api/v1/ingest", content=body, headers={"Content-Type": "application/x-ndjson"})
+                    reply = post(http, body)
                     assert reply.status_code == 200, reply.text
                     with lock:
                         lines.extend(reply.json()["results"])
@@ -108,6 +123,8 @@ def _post_all(base: str, bodies: list[list[bytes]]) -> tuple[list[dict], float]:
     for thread in threads:
         thread.join(timeout=300)
     assert not failures, failures
+    if retried:
+        print(f"\n{len(retried)} batch(es) answered 503 and were re-sent: {retried[:3]}")
     return lines, time.perf_counter() - began
 
 
