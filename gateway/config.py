@@ -13,9 +13,12 @@ from pydantic_core import ErrorDetails
 from drivers import registry
 from protocols.envelope import GATEWAY_ID
 from protocols.result import Site, SiteKind
+from protocols.toml_lines import find_key_line
 
-from .config_lines import KeyLines, Loc, format_loc
 from .errors import ConfigError
+
+Loc = tuple[str | int, ...]
+"""A key path into the config, as pydantic reports it: ``("instruments", 1, "driver")``."""
 
 INSTRUMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -173,14 +176,13 @@ def load_config(path: str | Path) -> GatewayConfig:
 
 def parse_config(data: dict[str, Any], *, source: Path, text: str = "") -> GatewayConfig:
     """Validate already parsed TOML ``data`` read from ``source`` (``text`` locates lines)."""
-    lines = KeyLines(text)
     try:
         config = GatewayConfig.model_validate(data, context={"base_dir": source.parent})
     except ValidationError as exc:
-        raise ConfigError([_issue(source, lines, err["loc"], _why(err)) for err in exc.errors()]) from None
+        raise ConfigError([_issue(source, text, err["loc"], _why(err)) for err in exc.errors()]) from None
     duplicates = _duplicate_instrument_ids(config)
     if duplicates:
-        raise ConfigError([_issue(source, lines, loc, why) for loc, why in duplicates])
+        raise ConfigError([_issue(source, text, loc, why) for loc, why in duplicates])
     return config
 
 
@@ -201,11 +203,11 @@ def issue_at(source: Path, loc: Loc, why: str) -> str:
         text = source.read_text("utf-8")
     except OSError:
         text = ""
-    return _issue(source, KeyLines(text), loc, why)
+    return _issue(source, text, loc, why)
 
 
-def _issue(source: Path, lines: KeyLines, loc: Loc, why: str) -> str:
-    line = lines.line_of(loc)
+def _issue(source: Path, text: str, loc: Loc, why: str) -> str:
+    line = find_key_line(text, loc)
     where = f"{source}:{line}" if line is not None else str(source)
     return f"{where}: {format_loc(loc)}: {why}"
 
@@ -221,3 +223,11 @@ def _why(err: ErrorDetails) -> str:
     if kind.endswith("_type") or kind.endswith("_parsing"):
         return f"wrong type: {message}, got {type(err['input']).__name__} {err['input']!r}"
     return f"{message}, got {err['input']!r}"
+
+
+def format_loc(loc: Loc) -> str:
+    """``("instruments", 1, "driver")`` -> ``instruments[1].driver``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "(top level)"

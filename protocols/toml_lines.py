@@ -1,8 +1,10 @@
-"""Find the line of a TOML text that defines a dotted key, for error messages.
+"""Find the line of a TOML text that defines a key path, for error messages.
 
-A line scanner, not a parser: it follows ``[table]`` headers, ``key =`` lines (dotted or quoted
-keys) and ``name =`` members of inline tables, and returns the line that matches the longest
-prefix of the key path. Good enough to point a person at the right line.
+A line scanner, not a parser: it follows ``[table]`` and ``[[array.of.tables]]`` headers (counting
+the elements, so ``instruments[1]`` is the second ``[[instruments]]``), ``key =`` lines (dotted or
+quoted keys) and ``name =`` members of inline tables, and returns the line that matches the longest
+prefix of the key path. Multi-line values are not followed (their first line is found). Good
+enough to point a person at the right line.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-_HEADER = re.compile(r"^\[\[?\s*([^\[\]]+?)\s*\]\]?\s*(#.*)?$")
+_ARRAY_HEADER = re.compile(r"^\[\[\s*([^\[\]]+?)\s*\]\]\s*(#.*)?$")
+_TABLE_HEADER = re.compile(r"^\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
 _ASSIGN = re.compile(r"""^((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")
 _KEY_PART = re.compile(r"""[A-Za-z0-9_-]+|"[^"]*"|'[^']*'""")
 
@@ -41,21 +44,46 @@ def _prefix_len(key: Sequence[str], path: Sequence[str]) -> int:
     return len(key)
 
 
-def find_key_line(text: str, path: Sequence[str]) -> int | None:
-    """1-based line defining the longest prefix of ``path`` (a key path), or None if no part matches."""
-    path = [str(p) for p in path]
-    header: tuple[str, ...] = ()
+class _Headers:
+    """Key path of the table a header opens, with array-of-tables element indexes filled in."""
+
+    def __init__(self) -> None:
+        self._last_index: dict[tuple[str, ...], int] = {}
+
+    def table(self, name: tuple[str, ...]) -> tuple[str, ...]:
+        """``[a.b]``: ``a``'s current element index follows ``a`` when ``a`` is an array of tables."""
+        path: list[str] = []
+        for depth, part in enumerate(name, 1):
+            path.append(part)
+            if (index := self._last_index.get(name[:depth])) is not None:
+                path.append(str(index))
+        return tuple(path)
+
+    def array_element(self, name: tuple[str, ...]) -> tuple[str, ...]:
+        """``[[a.b]]``: the next element of ``a.b``, e.g. ``("a", "b", "2")``."""
+        index = self._last_index.get(name, -1) + 1
+        self._last_index[name] = index
+        return (*self.table(name[:-1]), name[-1], str(index))
+
+
+def find_key_line(text: str, path: Sequence[str | int]) -> int | None:
+    """1-based line defining the longest prefix of ``path`` (keys, and list indexes), or None if none matches."""
+    wanted = [str(part) for part in path]
+    headers, header = _Headers(), ()
     best_depth, best_line = 0, None
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
-        if header_match := _HEADER.match(line):
-            header = _split_key(header_match.group(1))
-            depth = _prefix_len(header, path)
+        if array_match := _ARRAY_HEADER.match(line):
+            header = headers.array_element(_split_key(array_match.group(1)))
+            depth = max(_prefix_len(header, wanted), _prefix_len(header[:-1], wanted))  # element, or the array
+        elif table_match := _TABLE_HEADER.match(line):
+            header = headers.table(_split_key(table_match.group(1)))
+            depth = _prefix_len(header, wanted)
         elif assign := _ASSIGN.match(line):
             key = header + _split_key(assign.group(1))
-            depth = _prefix_len(key, path)
-            if depth == len(key) and depth < len(path):
-                depth += _inline_depth(line[assign.end():], path[depth:])
+            depth = _prefix_len(key, wanted)
+            if depth == len(key) and depth < len(wanted):
+                depth += _inline_depth(line[assign.end():], wanted[depth:])
         else:
             continue
         if depth > best_depth:
