@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from protocols import envelope as env
-from protocols.astm import AstmLinkReceiver, MessageComplete, RecordError, parse_message
+from protocols.astm import AstmLinkReceiver, MessageComplete, RecordError, frame_records, parse_message
 from protocols.bundle import verify_bundle
 from protocols.enzyme import NEED_DATA, EnzymeDecoder, FrameError
 from protocols.errors import EnvelopeError
@@ -31,6 +31,12 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=20,
 )
+astm_records = st.lists(st.sampled_from([b"H|\\^&", b"R|1|^^^NO2|5", b"L|1|N"])
+                        | st.binary(max_size=300).map(lambda text: bytes(0x20 + b % 0x5F for b in text))
+                        | st.integers(60, 400).map(lambda size: b"C|1|I|" + b"x" * size), max_size=8)
+astm_transfers = st.lists(astm_records.map(lambda records: b"\x05" + b"".join(frame_records(records)))
+                          | st.binary(max_size=20), max_size=4).map(b"".join)
+"""ENQ + well-framed printable records (some over the caps below), mixed with junk."""
 
 
 def enzyme_stream(chunks: list[bytes]) -> None:
@@ -44,10 +50,11 @@ def enzyme_stream(chunks: list[bytes]) -> None:
         assert isinstance(event, FrameError) or event.raw
 
 
-def astm_stream(data: bytes) -> None:
-    receiver = AstmLinkReceiver()
+def astm_stream(data: bytes, **caps: int) -> None:
+    receiver = AstmLinkReceiver(**caps)
     receiver.receive_data(data)
     while (event := receiver.next_event()) is not None:
+        assert receiver.pending_bytes <= receiver.max_message_bytes
         if isinstance(event, MessageComplete):
             try:
                 parse_message(event.text)
@@ -92,6 +99,7 @@ def bundle_files(manifest: bytes, keys: bytes, envelopes: bytes) -> None:
 PROPERTIES = {
     "enzyme": (enzyme_stream, st.lists(st.binary(min_size=1, max_size=120), max_size=8)),
     "astm": (astm_stream, st.binary(max_size=600)),
+    "astm-capped": (lambda data: astm_stream(data, max_message_bytes=300, max_records=4), astm_transfers),
     "line-ny10": (line_stream, st.lists(st.binary(min_size=1, max_size=120)
                                         | st.just(b"NY10,SN2026777,2026-11-23 09:15:04,CH1,S0042,62.5,50,POS*01\r\n"),
                                         max_size=8)),

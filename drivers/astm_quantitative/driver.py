@@ -23,6 +23,7 @@ from protocols.astm import (
     FrameAccepted,
     FrameRejected,
     MessageComplete,
+    MessageTooLarge,
     RecordError,
     TimeoutExpired,
     TransferTerminated,
@@ -34,7 +35,7 @@ from .mapping import DRIVER_NAME, readings
 from .options import load_limits, parse_options
 
 log = logging.getLogger(__name__)
-_FRAME_EVENTS = (EstablishmentRequested, FrameAccepted, FrameRejected, DuplicateFrame)
+_FRAME_EVENTS = (EstablishmentRequested, FrameAccepted, FrameRejected, DuplicateFrame, MessageTooLarge)
 _RECONNECT_MIN_S = 0.5
 
 
@@ -75,7 +76,7 @@ class AstmQuantitativeDriver(Driver):
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sink: ResultSink) -> None:
         """One open port: a fresh receiver, fed until the port fails."""
-        receiver = AstmLinkReceiver()
+        receiver = AstmLinkReceiver(self.config.max_message_bytes, self.config.max_records)
         loop = asyncio.get_running_loop()
         deadline: float | None = None
         while True:
@@ -130,9 +131,14 @@ class AstmQuantitativeDriver(Driver):
             await writer.drain()
 
     def _log(self, event: Event) -> None:
-        if isinstance(event, FrameRejected):
+        if isinstance(event, FrameRejected) and event.reason == "message_too_large":
+            log.info("astm %s: NAK %d-byte frame of the refused message", self.context.instrument_id,
+                     len(event.data))
+        elif isinstance(event, FrameRejected):
             log.warning("astm %s: NAK %s at byte %d of %r", self.context.instrument_id, event.reason,
                         event.offset, event.data)
+        elif isinstance(event, MessageTooLarge):
+            log.error("astm %s: %s", self.context.instrument_id, event.describe())
         elif isinstance(event, BytesDiscarded):
             log.info("astm %s: %d noise bytes discarded", self.context.instrument_id, len(event.data))
         elif isinstance(event, TimeoutExpired | DuplicateFrame):

@@ -8,11 +8,17 @@ from pathlib import Path
 
 from pydantic import ConfigDict, Field, ValidationError, field_validator
 
-from protocols.astm import DEFAULT_LIMITS_RESOURCE, ItemLimit, LimitsError, parse_limits
+from protocols.astm import (
+    DEFAULT_LIMITS_RESOURCE,
+    MAX_MESSAGE_BYTES,
+    MAX_RECORDS,
+    ItemLimit,
+    LimitsError,
+    parse_limits,
+)
 
 from ..base import DriverConfigError
 from ..options import InstrumentClockOptions
-
 
 
 class AstmOptions(InstrumentClockOptions):
@@ -26,6 +32,10 @@ class AstmOptions(InstrumentClockOptions):
     limits: str | None = None
     encoding: str = "utf-8"
     reconnect_max_s: float = Field(default=30.0, gt=0)
+    max_message_bytes: int = Field(default=MAX_MESSAGE_BYTES, gt=0, strict=True)
+    """Cap on one message's frames (STX..LF each); a bigger message is refused with NAKs."""
+    max_records: int = Field(default=MAX_RECORDS, gt=0, strict=True)
+    """Cap on one message's records (H and L included); a message with more is refused."""
 
     @field_validator("encoding")
     @classmethod

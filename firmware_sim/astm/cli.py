@@ -9,7 +9,7 @@ import threading
 from types import FrameType
 
 from .faults import FAULTS, parse_faults
-from .instrument import AstmInstrument, Timings
+from .instrument import OVERSIZE_BYTES, AstmInstrument, Timings
 from .measurements import ITEMS, SimItem
 from .pty_link import open_pty_link
 
@@ -20,6 +20,16 @@ def _items(text: str) -> list[SimItem]:
     if unknown or not codes:
         raise argparse.ArgumentTypeError(f"unknown item(s) {unknown}; known: {', '.join(ITEMS)}")
     return [ITEMS[code] for code in codes]
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a positive integer: {text!r}")
+    return value
 
 
 def _faults(text: str) -> tuple[str, ...]:
@@ -41,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--items", type=_items, default=list(ITEMS.values()), help="e.g. NO2,HCHO,SO2,BORAX")
     parser.add_argument("--reply-timeout", type=float, default=15.0, help="E1381 reply timer (s)")
     parser.add_argument("--busy-wait", type=float, default=10.0, help="wait after NAK to ENQ (s)")
+    parser.add_argument("--oversize-bytes", type=_positive, default=OVERSIZE_BYTES,
+                        help="padding of an 'oversize' fault message (bytes)")
     return parser
 
 
@@ -50,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     link = open_pty_link(args.link)
     timings = Timings(reply_timeout_s=args.reply_timeout, busy_wait_s=args.busy_wait, interval_s=args.interval)
     instrument = AstmInstrument(link.master_fd, items=args.items, seed=args.seed, timings=timings,
-                                faults=args.faults, fault_rate=args.fault_rate, messages=args.messages)
+                                faults=args.faults, fault_rate=args.fault_rate, messages=args.messages,
+                                oversize_bytes=args.oversize_bytes)
     stopped = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -20,6 +20,9 @@ from . import faults as fl
 from .encoder import ACK, ENQ, EOT, NAK, frame_message
 from .measurements import SimItem, SimMessage, generate_message
 
+OVERSIZE_BYTES = 1_200_000
+"""Padding of an ``oversize`` fault message: above a host's usual 1 MiB message cap."""
+
 
 @dataclass(frozen=True)
 class Timings:
@@ -67,9 +70,10 @@ class AstmInstrument:
 
     def __init__(self, fd: int, *, items: list[SimItem], seed: int = 0, timings: Timings = Timings(),
                  faults: tuple[str, ...] = (), fault_rate: float = 0.0, messages: int = 0,
-                 clock: Callable[[], datetime] = china_local_now) -> None:
+                 oversize_bytes: int = OVERSIZE_BYTES, clock: Callable[[], datetime] = china_local_now) -> None:
         self.fd, self.items, self.timings = fd, items, timings
         self.faults, self.fault_rate, self.messages = faults, fault_rate, messages
+        self.oversize_bytes = oversize_bytes
         self.rng = random.Random(seed)
         self.clock = clock
         self.stats = SimStats()
@@ -91,7 +95,8 @@ class AstmInstrument:
 
     def deliver(self, message: SimMessage, plan: fl.MessageFaults = fl.MessageFaults()) -> bool:
         """One transfer of ``message``: True when every frame was ACKed."""
-        frames = frame_message(message.records)
+        records = fl.oversize(message.records, self.oversize_bytes) if plan.kind == "oversize" else message.records
+        frames = frame_message(records)
         try:
             self._establish()
             for index, frame in enumerate(frames):

@@ -18,26 +18,29 @@ from .events import (
     FrameAcknowledged,
     FrameRejected,
     FrameRetried,
+    LimitName,
     LinkBusy,
     MessageComplete,
+    MessageTooLarge,
     TimeoutExpired,
     TransferComplete,
     TransferTerminated,
 )
 from .limits import DEFAULT_LIMITS_RESOURCE, Evaluation, ItemLimit, evaluate, parse_limits, verdict
 from .message import Message, ResultEntry, parse_message, parse_record
-from .receiver import RECEIVE_TIMEOUT_S, AstmLinkReceiver, ReceiverState
+from .receiver import MAX_MESSAGE_BYTES, MAX_RECORDS, RECEIVE_TIMEOUT_S, AstmLinkReceiver, ReceiverState
 from .records import Comment, Header, Order, OtherRecord, Query, Record, Result, SampleRecord, Terminator
 from .sender import MAX_RETRIES, SENDER_TIMEOUTS_S, AstmLinkSender, SenderState, frame_records
 
 __all__ = [
-    "DEFAULT_LIMITS_RESOURCE", "MAX_RETRIES", "MAX_TEXT", "RECEIVE_TIMEOUT_S", "SENDER_TIMEOUTS_S",
-    "AstmLinkReceiver", "AstmLinkSender", "AstmLocalError", "AstmRemoteError", "BytesDiscarded",
-    "Comment", "ContentionDetected", "Delimiters", "DuplicateFrame", "EstablishmentRequested",
-    "Evaluation", "Event", "FrameAccepted", "FrameAcknowledged", "FrameRejected", "FrameRetried",
-    "Header", "ItemLimit", "LimitsError", "LinkBusy", "Message", "MessageComplete", "Order",
-    "OtherRecord", "Query", "ReceiverState", "Record", "RecordError", "Result", "ResultEntry",
-    "SampleRecord", "SenderState", "Terminator", "TimeoutExpired", "TransferComplete",
-    "TransferTerminated", "build_frame", "checksum", "evaluate", "frame_records", "parse_limits",
-    "parse_message", "parse_record", "verdict",
+    "DEFAULT_LIMITS_RESOURCE", "MAX_MESSAGE_BYTES", "MAX_RECORDS", "MAX_RETRIES", "MAX_TEXT",
+    "RECEIVE_TIMEOUT_S", "SENDER_TIMEOUTS_S", "AstmLinkReceiver", "AstmLinkSender",
+    "AstmLocalError", "AstmRemoteError", "BytesDiscarded", "Comment", "ContentionDetected",
+    "Delimiters", "DuplicateFrame", "EstablishmentRequested", "Evaluation", "Event",
+    "FrameAccepted", "FrameAcknowledged", "FrameRejected", "FrameRetried", "Header", "ItemLimit",
+    "LimitName", "LimitsError", "LinkBusy", "Message", "MessageComplete", "MessageTooLarge",
+    "Order", "OtherRecord", "Query", "ReceiverState", "Record", "RecordError", "Result",
+    "ResultEntry", "SampleRecord", "SenderState", "Terminator", "TimeoutExpired",
+    "TransferComplete", "TransferTerminated", "build_frame", "checksum", "evaluate",
+    "frame_records", "parse_limits", "parse_message", "parse_record", "verdict",
 ]

@@ -12,10 +12,15 @@ RejectReason = Literal[
     "frame_too_long",
     "missing_crlf",
     "control_in_text",
+    "message_too_large",
 ]
 """Why a frame was NAKed: checksum mismatch, FN not '0'-'7', FN not the expected one, more than
-240 text characters, no CR LF after the checksum, or a control byte (STX/ENQ/EOT/LF...) inside
-the frame before its ETB/ETX."""
+240 text characters, no CR LF after the checksum, a control byte (STX/ENQ/EOT/LF...) inside
+the frame before its ETB/ETX, or (offset 0: the whole frame) a good frame of a message that
+went over a receiver limit (see ``MessageTooLarge``)."""
+
+LimitName = Literal["max_message_bytes", "max_records"]
+"""The receiver limits: bytes of a message's frames (STX..LF each), records of a message."""
 
 TerminationReason = Literal["eot", "restart", "timeout", "retries_exhausted", "busy"]
 """EOT received, ENQ in mid-transfer, timer fired, 6 NAKs of one frame, 6 NAKs of ENQ (sender)."""
@@ -75,6 +80,29 @@ class MessageComplete:
 
 
 @dataclass(frozen=True)
+class MessageTooLarge:
+    """A message went over receiver limit ``limit`` with frame number ``frame`` (1 = first after ENQ).
+
+    ``size`` is what the message would have reached with that frame (bytes or records), ``fn``
+    the frame's FN digit. Its text so far is dropped and that frame NAKed, as is every frame
+    after it until EOT, ENQ or the receive timeout: the sender gives up after its NAK retries
+    and keeps the message; nothing of it is ever delivered as a ``MessageComplete``.
+    """
+
+    limit: LimitName
+    maximum: int
+    size: int
+    frame: int
+    fn: int
+
+    def describe(self) -> str:
+        """One line naming the limit, the size reached and the frame."""
+        unit = "bytes" if self.limit == "max_message_bytes" else "records"
+        return (f"message over {self.limit}={self.maximum} ({self.size} {unit} with frame {self.frame}, "
+                f"FN {self.fn}): discarded, NAKing its frames until the sender ends the transfer")
+
+
+@dataclass(frozen=True)
 class TransferTerminated:
     """The link went back to neutral: EOT, a new ENQ mid-transfer, a timeout, or retries used up.
 
@@ -128,6 +156,6 @@ class TransferComplete:
 
 Event = (
     EstablishmentRequested | FrameAccepted | DuplicateFrame | FrameRejected | BytesDiscarded
-    | MessageComplete | TransferTerminated | TimeoutExpired | LinkBusy | ContentionDetected
+    | MessageComplete | MessageTooLarge | TransferTerminated | TimeoutExpired | LinkBusy | ContentionDetected
     | FrameAcknowledged | FrameRetried | TransferComplete
 )

@@ -5,6 +5,10 @@ The ACK of the frame that ends a message (the L record's ETX frame) is held back
 has stored the message and calls ``confirm_message()``: the instrument treats that ACK as delivery.
 The machine never reads a clock: ``waiting_for`` says which timer the caller should run and
 ``timeout()`` is called when it fires.
+
+A message is capped (``max_message_bytes`` of frames, ``max_records`` records): over a cap the
+receiver emits ``MessageTooLarge``, drops the message and NAKs every frame until EOT, ENQ or the
+timeout, so the sender gives up after its retries and keeps the message (E1381 NAK handling).
 """
 
 from __future__ import annotations
@@ -15,9 +19,14 @@ from collections import deque
 from . import events as ev
 from ._frame import ACK, ENQ, EOT, NAK, STX, BadFrame, GoodFrame, scan_frame
 from .errors import AstmLocalError
+from .message import split_records
 
 RECEIVE_TIMEOUT_S = 30.0
 """E1381: a receiver that sees no frame for 30 s returns to neutral."""
+MAX_MESSAGE_BYTES = 1024 * 1024
+"""Default cap on one message's accepted frames, STX..LF each (record text + 7 bytes per frame)."""
+MAX_RECORDS = 10_000
+"""Default cap on one message's records, H and L included."""
 
 
 class ReceiverState(enum.Enum):
@@ -26,6 +35,8 @@ class ReceiverState(enum.Enum):
     NEUTRAL = "neutral"
     RECEIVING = "receiving"
     AWAITING_CONFIRM = "awaiting_confirm"
+    DISCARDING = "discarding"
+    """A message went over a limit: every frame is NAKed until EOT, ENQ or the timeout."""
 
 
 class _In(enum.Enum):
@@ -37,6 +48,7 @@ class _In(enum.Enum):
     DUPLICATE_FRAME = "duplicate_frame"
     BAD_FRAME = "bad_frame"
     MESSAGE_END = "message_end"
+    TOO_LARGE = "too_large"
     TIMEOUT = "timeout"
     CONFIRM = "confirm"
 
@@ -51,7 +63,12 @@ TRANSITIONS: dict[tuple[ReceiverState, _In], ReceiverState] = {
     (_S.RECEIVING, _In.MESSAGE_END): _S.AWAITING_CONFIRM,
     (_S.RECEIVING, _In.EOT): _S.NEUTRAL,
     (_S.RECEIVING, _In.TIMEOUT): _S.NEUTRAL,
+    (_S.RECEIVING, _In.TOO_LARGE): _S.DISCARDING,
     (_S.AWAITING_CONFIRM, _In.CONFIRM): _S.RECEIVING,
+    (_S.DISCARDING, _In.ENQ): _S.RECEIVING,
+    (_S.DISCARDING, _In.BAD_FRAME): _S.DISCARDING,
+    (_S.DISCARDING, _In.EOT): _S.NEUTRAL,
+    (_S.DISCARDING, _In.TIMEOUT): _S.NEUTRAL,
 }
 """Every legal (state, input) -> next state. Bytes not listed for a state are line noise."""
 
@@ -59,13 +76,22 @@ _WAITING_FOR: dict[ReceiverState, ev.WaitingFor | None] = {
     _S.NEUTRAL: None,
     _S.RECEIVING: "frame",
     _S.AWAITING_CONFIRM: None,
+    _S.DISCARDING: "frame",
 }
 
 
 class AstmLinkReceiver:
-    """Computer side of an E1381 link: ACKs ENQ and good frames, NAKs bad ones, reassembles messages."""
+    """Computer side of an E1381 link: ACKs ENQ and good frames, NAKs bad ones, reassembles messages.
 
-    def __init__(self) -> None:
+    ``max_message_bytes`` and ``max_records`` cap one message (see ``MessageTooLarge``).
+    """
+
+    def __init__(self, max_message_bytes: int = MAX_MESSAGE_BYTES, max_records: int = MAX_RECORDS) -> None:
+        for name, value in (("max_message_bytes", max_message_bytes), ("max_records", max_records)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        self.max_message_bytes = max_message_bytes
+        self.max_records = max_records
         self.state = ReceiverState.NEUTRAL
         self._buffer = bytearray()
         self._events: deque[ev.Event] = deque()
@@ -74,6 +100,13 @@ class AstmLinkReceiver:
         self._message = bytearray()
         self._record = bytearray()
         self._raw = bytearray()
+        self._records = 0
+        self._frames = 0
+
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes of accepted frames of the message being reassembled (never above max_message_bytes)."""
+        return len(self._raw)
 
     @property
     def waiting_for(self) -> ev.WaitingFor | None:
@@ -149,6 +182,7 @@ class AstmLinkReceiver:
 
     def _establish(self) -> None:
         self._last_fn = 0
+        self._frames = 0
         self._reset_message()
         self._outbox.append(ACK)
         self._events.append(ev.EstablishmentRequested())
@@ -163,6 +197,7 @@ class AstmLinkReceiver:
         self._message.clear()
         self._record.clear()
         self._raw.clear()
+        self._records = 0
 
     def _frame(self) -> bool:
         scanned = scan_frame(self._buffer)
@@ -173,7 +208,9 @@ class AstmLinkReceiver:
             self._reject(scanned.reason, scanned.offset, scanned.data)
             return True
         del self._buffer[: len(scanned.raw)]
-        if scanned.fn == self._last_fn:
+        if self.state is ReceiverState.DISCARDING:
+            self._reject("message_too_large", 0, scanned.raw)
+        elif scanned.fn == self._last_fn:
             self._move(_In.DUPLICATE_FRAME)
             self._outbox.append(ACK)
             self._events.append(ev.DuplicateFrame(scanned.fn))
@@ -189,26 +226,33 @@ class AstmLinkReceiver:
         self._events.append(ev.FrameRejected(reason, offset, data))
 
     def _accept(self, frame: GoodFrame) -> None:
-        self._last_fn = frame.fn
+        self._frames += 1
+        size = len(self._raw) + len(frame.raw)
+        if size > self.max_message_bytes:
+            self._too_large("max_message_bytes", self.max_message_bytes, size, frame.fn)
+            return
         self._raw += frame.raw
         self._record += frame.text
-        self._events.append(ev.FrameAccepted(frame.fn, frame.text, frame.final))
-        if not frame.final:
-            self._move(_In.GOOD_FRAME)
-            self._outbox.append(ACK)
+        records = split_records(self._record) if frame.final else []
+        if self._records + len(records) > self.max_records:
+            self._too_large("max_records", self.max_records, self._records + len(records), frame.fn)
             return
-        ends_message = _last_record(self._record).startswith(b"L")
-        self._message += self._record
-        self._record.clear()
-        if not ends_message:
+        self._last_fn = frame.fn
+        self._records += len(records)
+        self._events.append(ev.FrameAccepted(frame.fn, frame.text, frame.final))
+        if frame.final:
+            self._message += self._record
+            self._record.clear()
+        if not (records and records[-1].startswith(b"L")):
             self._move(_In.GOOD_FRAME)
             self._outbox.append(ACK)
             return
         self._move(_In.MESSAGE_END)
         self._events.append(ev.MessageComplete(bytes(self._message), bytes(self._raw)))
 
-
-def _last_record(record: bytes | bytearray) -> bytes:
-    """The last non-empty CR-separated record in ``record`` (a frame may hold more than one)."""
-    parts = [part for part in bytes(record).split(b"\r") if part.strip(b"\n")]
-    return parts[-1].lstrip(b"\n") if parts else b""
+    def _too_large(self, limit: ev.LimitName, maximum: int, size: int, fn: int) -> None:
+        """Drop the message, NAK this frame and every later one until EOT/ENQ/timeout."""
+        self._move(_In.TOO_LARGE)
+        self._reset_message()
+        self._outbox.append(NAK)
+        self._events.append(ev.MessageTooLarge(limit, maximum, size, self._frames, fn))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
@@ -136,6 +137,28 @@ def test_stalls_duplicates_lost_eot_and_skew_lose_nothing_and_store_nothing_twic
     assert store.duplicates == []
 
 
+@pytest.mark.parametrize(("options", "named"), [({"max_message_bytes": 4096}, "max_message_bytes=4096 ("),
+                                               ({"max_records": 20}, "max_records=20 (")])
+def test_oversized_message_is_refused_whole_and_its_clean_resend_and_the_next_are_stored(options, named, caplog):
+    caplog.set_level(logging.INFO, logger="drivers.astm_quantitative")
+    store = Store()
+
+    async def body(sim: AstmInstrument) -> None:
+        await _delivered(sim, 3)
+
+    # each message goes out first with ~8 kB of padding (27 records of 2 frames), then clean
+    sim = asyncio.run(_run({"seed": 7, "messages": 3, "faults": ("oversize",), "fault_rate": 1.0,
+                            "oversize_bytes": 8000}, store, body, {"receive_timeout_s": 5.0, **options}))
+    assert sim.stats.failed_transfers == 3
+    assert sim.stats.naks == 3 * (FAST.max_retries + 1)  # the frame over the cap, then its 6 resends
+    assert {k: r.verdict for k, r in store.results.items()} == _expected(sim.stats.delivered)
+    assert store.duplicates == []
+    refusals = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(refusals) == 3 and all(named in text and ", FN " in text for text in refusals), refusals
+    assert not any("P" * 200 in c for r in store.results.values() for c in r.measurement.comments)  # not stored
+    assert not any("P" * 200 in r.getMessage() for r in caplog.records)  # refused frames logged by length only
+
+
 def test_final_ack_is_sent_only_after_the_sink_returned():
     release = asyncio.Event()
     entered = asyncio.Event()
@@ -167,7 +190,9 @@ def test_registry_builds_the_driver_and_bad_options_name_the_key(tmp_path):
     assert isinstance(build("astm_quantitative", {"port": "/dev/null"}, CONTEXT), AstmQuantitativeDriver)
     for options, key in [({}, "'port'"), ({"port": "x", "baudrate": 0}, "'baudrate'"),
                          ({"port": "x", "timezone": "CST"}, "'timezone'"), ({"port": "x", "bogus": 1}, "'bogus'"),
-                         ({"port": "x", "limits": str(tmp_path / "missing.toml")}, "'limits'")]:
+                         ({"port": "x", "limits": str(tmp_path / "missing.toml")}, "'limits'"),
+                         ({"port": "x", "max_message_bytes": 0}, "'max_message_bytes'"),
+                         ({"port": "x", "max_records": "many"}, "'max_records'")]:
         with pytest.raises(DriverConfigError, match=key):
             AstmQuantitativeDriver(options, CONTEXT)
     table = tmp_path / "limits.toml"

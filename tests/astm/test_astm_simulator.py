@@ -69,10 +69,12 @@ def test_busy_and_contention_make_the_instrument_wait_then_send_enq_again(instru
 
 def test_cli_rejects_unknown_items_and_faults(capsys):
     parser = build_parser()
-    for argv in (["--items", "NO2,PB"], ["--faults", "bad_checksum,meteor"]):
+    for argv in (["--items", "NO2,PB"], ["--oversize-bytes", "0"], ["--faults", "bad_checksum,meteor"]):
         with pytest.raises(SystemExit):
             parser.parse_args(argv)
-    assert "meteor" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "not a positive integer: '0'" in err and "meteor" in err
+    assert parser.parse_args(["--faults", "oversize", "--oversize-bytes", "5000"]).oversize_bytes == 5000
 
 
 def test_cli_prints_ready_serves_a_message_and_stops_on_sigterm(tmp_path):
