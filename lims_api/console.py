@@ -86,7 +86,7 @@ def _add_chain(session: Session, health: dict[str, GatewayHealth]) -> None:
 
 def site_health(session: Session, sites: Sequence[Site], today: date, now: datetime,
                 offline_s: float | None) -> list[SiteHealth]:
-    """Per site: its gateways (heartbeat state, instruments, chain) and today's test counts."""
+    """Per site: its gateways (heartbeat state, instruments, chain) and today's sample counts (QC runs left out)."""
     site_ids = [s.id for s in sites]
     gateways = session.scalars(select(Gateway).where(Gateway.site_id.in_(site_ids)).order_by(Gateway.id)).all()
     beats = {b.gateway_id: b for b in session.scalars(
@@ -100,7 +100,8 @@ def site_health(session: Session, sites: Sequence[Site], today: date, now: datet
     counts: dict[tuple[str, str], int] = {
         (site, verdict): int(n) for site, verdict, n in session.execute(
             select(StoredEnvelope.site_id, StoredEnvelope.verdict, func.count())
-            .where(StoredEnvelope.site_id.in_(site_ids), StoredEnvelope.tested_date == today)
+            .where(StoredEnvelope.site_id.in_(site_ids), StoredEnvelope.tested_date == today,
+                   StoredEnvelope.qc_control == "sample")
             .group_by(StoredEnvelope.site_id, StoredEnvelope.verdict))
     }
     return [

@@ -85,9 +85,10 @@ class ChartSeries:
 
 
 def chart_series(session: Session, sites: list[Site], today: date) -> ChartSeries:
-    """Series of the last ``CHART_DAYS`` local test days in these sites."""
+    """Series of the last ``CHART_DAYS`` local test days in these sites (samples only, not QC runs)."""
     first = today - timedelta(days=CHART_DAYS - 1)
-    in_range = (StoredEnvelope.site_id.in_([s.id for s in sites]), StoredEnvelope.tested_date.between(first, today))
+    in_range = (StoredEnvelope.site_id.in_([s.id for s in sites]), StoredEnvelope.tested_date.between(first, today),
+                StoredEnvelope.qc_control == "sample")
     positive = StoredEnvelope.verdict == "positive"
     by_item = session.execute(select(StoredEnvelope.item, func.count()).where(*in_range, positive)
                               .group_by(StoredEnvelope.item).order_by(func.count().desc(), StoredEnvelope.item)).all()

@@ -32,6 +32,8 @@ class LimsSettings(BaseSettings):
     """An event stream ends after this long; the browser reconnects (bounds stale connections)."""
     heartbeat_offline_s: float | None = Field(default=None, gt=0)
     """A gateway is offline after this many seconds without a heartbeat; ``None``: 3 × its interval, else 90 s."""
+    console_refresh_s: float = Field(default=10.0, gt=0)
+    """How often an open regulator console fetches its health part again (``/console/health``)."""
 
     def resolved_database_url(self) -> str:
         """The configured URL, or the default SQLite file under ``data_dir``."""

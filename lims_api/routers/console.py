@@ -1,5 +1,7 @@
-"""Regulator console: sites of the district with gateway health, chain status, cases, checkpoints,
-charts, and the audit-bundle download (regulators of the district; admin)."""
+"""Regulator console: sites of the district with gateway health, QC of the day, chain status, cases,
+checkpoints, charts, and the audit-bundle download (regulators of the district; admin).
+
+``/console/health`` serves the live part alone (overview, health, QC, chain, cases) for the page to refresh."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import shutil
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
@@ -20,6 +22,7 @@ from .. import audit_log
 from ..auth import Principal, can_see_site, visible_sites
 from ..charts import columns, horizontal_bars
 from ..console import scoped_sites, site_health
+from ..console_qc import qc_due_count, qc_today
 from ..console_stats import case_totals, chart_series, recent_checkpoints, unclosed_cases
 from ..deps import PrincipalDep, SessionDep, SettingsDep, require
 from ..errors import ExportError
@@ -27,10 +30,12 @@ from ..export import export_bundle
 from ..i18n import pick_lang, translator
 from ..models import District, Site, utc_now
 from ..page_render import render, to_login
+from ..settings import LimsSettings
 
 router = APIRouter(tags=["pages"], default_response_class=HTMLResponse, include_in_schema=False)
 CONSOLE_ROLES = frozenset({"regulator", "admin"})
 Overseer = Annotated[Principal, Depends(require("regulator", "admin"))]
+DistrictParam = Annotated[str | None, Query(max_length=64)]
 
 
 def _scope(session: Session, principal: Principal, district: str | None) -> frozenset[str] | None:
@@ -41,29 +46,15 @@ def _scope(session: Session, principal: Principal, district: str | None) -> froz
     return scope
 
 
-@router.get("/console", response_model=None)
-def console_page(
-    request: Request, principal: PrincipalDep, session: SessionDep, settings: SettingsDep,
-    district: Annotated[str | None, Query(max_length=64)] = None,
-) -> HTMLResponse | RedirectResponse:
-    """The console page (anonymous: login; other roles: 403 page)."""
-    if principal.role == "public":
-        return to_login(request)
-    if principal.role not in CONSOLE_ROLES:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {principal.role} may not open the console")
-    zone = ZoneInfo(settings.timezone)
-    now, today = utc_now(), datetime.now(zone).date()
+def _live_context(session: Session, principal: Principal, district: str | None,
+                  settings: LimsSettings) -> dict[str, Any]:
+    """What the live part shows: overview, gateway health, QC, chain, cases (one read, scoped)."""
+    now, today = utc_now(), datetime.now(ZoneInfo(settings.timezone)).date()
     sites = list(scoped_sites(session, _scope(session, principal, district)))
+    site_ids = [s.id for s in sites]
     health = site_health(session, sites, today, now, settings.heartbeat_offline_s)
-    cases = unclosed_cases(session, [s.id for s in sites], now)
-    series = chart_series(session, sites, today)
-    t = translator(pick_lang(request))
-    charts = {
-        "by_item": horizontal_bars(t("console.chart.by_item"), series.positives_by_item, color="#b3001b",
-                                   empty=t("console.no_data")),
-        "by_day": columns(t("console.chart.by_day"), series.positives_by_day),
-        "by_site": horizontal_bars(t("console.chart.by_site"), series.tests_by_site, empty=t("console.no_data")),
-    }
+    qc = qc_today(session, site_ids, today)
+    cases = unclosed_cases(session, site_ids, now)
     gateways = [g for s in health for g in s.gateways]
     open_cases, overdue = case_totals(cases)
     summary = {
@@ -71,14 +62,48 @@ def console_page(
         "console.offline_count": sum(g.state != "online" for g in gateways),
         "console.tests_today": sum(s.tests_today for s in health),
         "console.positives_today": sum(s.positives_today for s in health),
+        "console.qc_due": qc_due_count(qc),
         "console.open_cases": open_cases, "console.overdue_cases": overdue,
+    }
+    return {"principal": principal, "health": health, "qc": qc, "site_names": {s.id: s.name for s in sites},
+            "cases": cases, "summary": summary, "sites": sites, "today": today, "now": now}
+
+
+@router.get("/console", response_model=None)
+def console_page(
+    request: Request, principal: PrincipalDep, session: SessionDep, settings: SettingsDep,
+    district: DistrictParam = None,
+) -> HTMLResponse | RedirectResponse:
+    """The console page (anonymous: login; other roles: 403 page); its live part refreshes itself."""
+    if principal.role == "public":
+        return to_login(request)
+    if principal.role not in CONSOLE_ROLES:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {principal.role} may not open the console")
+    context = _live_context(session, principal, district, settings)
+    series = chart_series(session, context["sites"], context["today"])
+    t = translator(pick_lang(request))
+    charts = {
+        "by_item": horizontal_bars(t("console.chart.by_item"), series.positives_by_item, color="#b3001b",
+                                   empty=t("console.no_data")),
+        "by_day": columns(t("console.chart.by_day"), series.positives_by_day),
+        "by_site": horizontal_bars(t("console.chart.by_site"), series.tests_by_site, empty=t("console.no_data")),
     }
     districts = session.scalars(select(District).order_by(District.id)).all() if principal.role == "admin" else []
     return render(request, "console.html", {
-        "principal": principal, "health": health, "cases": cases, "checkpoints": recent_checkpoints(session),
-        "charts": charts, "summary": summary, "sites": sites, "today": today, "districts": districts,
-        "district": district,
+        **context, "checkpoints": recent_checkpoints(session), "charts": charts, "districts": districts,
+        "district": district, "refresh_ms": round(settings.console_refresh_s * 1000),
     })
+
+
+@router.get("/console/health")
+def console_health(
+    request: Request, principal: Overseer, session: SessionDep, settings: SettingsDep,
+    district: DistrictParam = None,
+) -> HTMLResponse:
+    """The console's live part as an HTML fragment (401 anonymous, 403 other roles), fetched by console.js."""
+    response = render(request, "_console_live.html", _live_context(session, principal, district, settings))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.get("/console/export", response_class=FileResponse)

@@ -54,6 +54,22 @@ def result(name: str, stall: str, verdict: str, *, tested_at: str | None = None,
     return changes
 
 
+QC_VERDICT = {"sample": "negative", "negative_control": "negative", "positive_control": "positive", "blank": "negative"}
+
+
+def qc_run(control: str = "sample", *, instrument: str = "ei-01", tested_at: str | None = None,
+           lot: str | None = None, measured_lot: str | None = None) -> dict[str, Any]:
+    """Changes for one run of ``instrument``: a sample, a control or a blank (``qc.control``), with the kit lot
+    of a room-page label (``lot`` → ``kit.lot``) or the one the instrument reports (``measurement.kit_lot``)."""
+    changes = result("菠菜", "A-01", QC_VERDICT[control], tested_at=tested_at, instrument=instrument)
+    changes["qc"] = {"control": control, "flags": []}
+    if lot is not None:
+        changes["kit"] = {"lot": lot, "expiry": "2099-12-31"}
+    if measured_lot is not None:
+        changes["measurement"] = {**changes["measurement"], "kit_lot": measured_lot}
+    return changes
+
+
 def seed_places(client: Client) -> tuple[SigningGateway, SigningGateway, SigningGateway]:
     """District yz (markets A and B), district jb (a school); one enrolled gateway per site."""
     gateways = (SigningGateway(gateway="gw-yz-market-07", site=MARKET_A),
