@@ -6,11 +6,18 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from .psycopg_warmup import resolve_dumpers
+
 
 def make_engine(url: str) -> Engine:
-    """Engine for ``url``; SQLite gets foreign keys, WAL and cross-thread use (FastAPI threadpool)."""
+    """Engine for ``url``; SQLite gets foreign keys, WAL and cross-thread use (FastAPI threadpool).
+
+    psycopg gets its dumpers resolved first (see ``psycopg_warmup``).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
+        if parsed.get_driver_name() == "psycopg":
+            resolve_dumpers()  # before any request thread binds a parameter (psycopg_warmup)
         return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
