@@ -2,7 +2,10 @@
 
 Bytes from the port go into ``AstmLinkReceiver``; its ACK/NAK bytes go back out. When a message
 is complete, every TestResult of it is awaited into the sink *before* the ACK of its final frame
-is written: the instrument treats that ACK as delivery.
+is written: the instrument treats that ACK as delivery. If the commit ends more than
+``sender_timeout_s`` after the final frame arrived, that ACK is not written at all: the instrument
+has given up on the transfer and will resend the message (its results are then known by their
+source keys), and a late ACK would be read as the reply to its next ENQ or frame.
 """
 
 from __future__ import annotations
@@ -90,15 +93,16 @@ class AstmQuantitativeDriver(Driver):
                 if not data:
                     raise ConnectionError(f"{self.config.port}: end of file")
                 receiver.receive_data(data)
-            restart_timer = await self._handle_events(receiver, writer, sink)
+            restart_timer = await self._handle_events(receiver, writer, sink, loop.time())
             if receiver.waiting_for is None:
                 deadline = None
             elif restart_timer or deadline is None:
                 deadline = loop.time() + self.config.receive_timeout_s
 
     async def _handle_events(self, receiver: AstmLinkReceiver, writer: asyncio.StreamWriter,
-                             sink: ResultSink) -> bool:
-        """Act on every pending event; True when a frame or ENQ arrived (restart the receive timer)."""
+                             sink: ResultSink, arrived: float) -> bool:
+        """Act on every pending event of bytes read at loop time ``arrived``; True when a frame or ENQ
+        arrived (restart the receive timer)."""
         frame_seen = False
         while (event := receiver.next_event()) is not None:
             self._log(event)
@@ -106,9 +110,19 @@ class AstmQuantitativeDriver(Driver):
             if isinstance(event, MessageComplete):
                 await self._write(writer, receiver.data_to_send())
                 await self._store(event, sink)
-                receiver.confirm_message()
+                receiver.confirm_message(ack=self._in_time(arrived))
             await self._write(writer, receiver.data_to_send())
         return frame_seen
+
+    def _in_time(self, arrived: float) -> bool:
+        """True while the instrument still waits for the final ACK of a frame that arrived at ``arrived``."""
+        elapsed = asyncio.get_running_loop().time() - arrived
+        if elapsed <= self.config.sender_timeout_s:
+            return True
+        log.warning("astm %s: message stored %.1f s after its final frame, past the instrument's %.1f s reply "
+                    "timer: final ACK withheld, the instrument resends the message and its results are not "
+                    "stored again", self.context.instrument_id, elapsed, self.config.sender_timeout_s)
+        return False
 
     async def _store(self, event: MessageComplete, sink: ResultSink) -> None:
         """Parse the message and await the sink for each of its results (errors are logged)."""

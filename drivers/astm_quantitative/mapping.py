@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from dataclasses import dataclass
 from datetime import tzinfo
 
@@ -58,9 +59,22 @@ def readings(message: Message, raw: bytes, limits: dict[str, ItemLimit], context
         label, operator = labels[group]
         result = _result(common, entry, limits.get(entry.result.test_code), channel, _sample(entry, label),
                          operator or context.operator)
-        key = f"{serial}:{result.sample.id or ''}:{entry.result.completed_at_text}:{entry.result.test_code}"
-        out.append(Reading(result, key))
+        out.append(Reading(result, _source_key(serial, result.sample.id, entry, message)))
     return out
+
+
+def _source_key(serial: str, sample_id: str | None, entry: ResultEntry, message: Message) -> str:
+    """``serial:sample:completed:item``, the same for a re-sent message and different for another reading.
+
+    Without a sample code and a completion time that would not tell two samples apart (the second
+    would be dropped as "already stored"), so then a digest of the entry's own P, O and R records and
+    the message time is added: a re-sent message repeats them, another sample does not.
+    """
+    key = f"{serial}:{sample_id or ''}:{entry.result.completed_at_text}:{entry.result.test_code}"
+    if sample_id or entry.result.completed_at_text:
+        return key
+    identity = repr((message.header.timestamp, entry.sample, entry.order, entry.result)).encode("utf-8")
+    return f"{key}:{hashlib.sha256(identity).hexdigest()[:16]}"
 
 
 def _result(common: _Common, entry: ResultEntry, item: ItemLimit | None, channel: int | str | None,

@@ -12,6 +12,7 @@ from protocols.astm import (
     DEFAULT_LIMITS_RESOURCE,
     MAX_MESSAGE_BYTES,
     MAX_RECORDS,
+    SENDER_TIMEOUTS_S,
     ItemLimit,
     LimitsError,
     parse_limits,
@@ -29,6 +30,8 @@ class AstmOptions(InstrumentClockOptions):
     port: str = Field(min_length=1)
     baudrate: int = Field(default=9600, gt=0)
     receive_timeout_s: float = Field(default=30.0, gt=0)
+    sender_timeout_s: float = Field(default=SENDER_TIMEOUTS_S["reply"], gt=0)
+    """The instrument's reply timer: a message stored later than this after its final frame gets no ACK."""
     limits: str | None = None
     encoding: str = "utf-8"
     reconnect_max_s: float = Field(default=30.0, gt=0)

@@ -3,6 +3,9 @@
 Bytes in with ``receive_data``, events out with ``next_event``, ACK/NAK out with ``data_to_send``.
 The ACK of the frame that ends a message (the L record's ETX frame) is held back until the caller
 has stored the message and calls ``confirm_message()``: the instrument treats that ACK as delivery.
+If storing outlasted the sender's reply timer, ``confirm_message(ack=False)`` sends no ACK: the
+sender has ended that transfer and will send the message again, so a late ACK would only be taken
+as the reply to its next ENQ or frame.
 The machine never reads a clock: ``waiting_for`` says which timer the caller should run and
 ``timeout()`` is called when it fires.
 
@@ -128,10 +131,17 @@ class AstmLinkReceiver:
             pass
         return self._events.popleft() if self._events else None
 
-    def confirm_message(self) -> None:
-        """The last MessageComplete is stored: queue the ACK of its final frame."""
+    def confirm_message(self, *, ack: bool = True) -> None:
+        """The last MessageComplete is stored: queue the ACK of its final frame.
+
+        ``ack=False``: it was stored after the sender's reply timer ran out, so the sender has
+        given up on the transfer (E1381: it sends EOT and keeps the message to send again). No
+        ACK is queued; the receiver waits for that EOT as in mid-transfer (an ENQ starts a new
+        transfer, a repeat of the final frame is a duplicate and is ACKed, the receive timer runs).
+        """
         self._move(_In.CONFIRM)
-        self._outbox.append(ACK)
+        if ack:
+            self._outbox.append(ACK)
         self._reset_message()
 
     def timeout(self) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from protocols.astm import AstmLinkReceiver, BytesDiscarded, MessageComplete, frame_records
+from firmware_sim.astm import SimMessage
+from protocols.astm import AstmLinkReceiver, BytesDiscarded, ItemLimit, MessageComplete, frame_records
 
 HEADER = b"H|\\^&|1||FS-Q8^Q8-230117^2.1.0|||||LIS||P|LIS2-A2|20240501093600"
 SAMPLE_RECORDS = [
@@ -44,6 +45,17 @@ def feed(data: bytes, chunks: list[int] | None = None) -> tuple[list[object], by
 def transfer(records: list[bytes] = SAMPLE_RECORDS) -> bytes:
     """ENQ, the frames of ``records``, EOT."""
     return b"\x05" + b"".join(frame_records(records)) + b"\x04"
+
+
+def expected_verdicts(messages: list[SimMessage], limits: dict[str, ItemLimit]) -> dict[str, str]:
+    """source key -> verdict, computed from what the simulator measured and ``limits``."""
+    out = {}
+    for m in messages:
+        for r in m.readings:
+            key = f"{m.serial}:{m.sample_code}:{r.completed_at:%Y%m%d%H%M%S}:{r.item.code}"
+            limit = limits[r.item.code].limit
+            out[key] = "invalid" if r.value is None else ("positive" if r.value > limit else "negative")
+    return out
 
 
 def _append(events: list[object], event: object) -> None:

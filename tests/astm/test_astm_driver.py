@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 
 import pytest
+from astm_support import expected_verdicts
 
 from drivers.astm_quantitative import AstmQuantitativeDriver, load_limits
 from drivers.base import DriverConfigError, DriverContext
@@ -71,14 +72,7 @@ async def _delivered(sim: AstmInstrument, count: int, timeout: float = 20) -> No
 
 
 def _expected(messages: list[SimMessage]) -> dict[str, str]:
-    """source key -> verdict, computed from what the simulator measured and our limits table."""
-    out = {}
-    for m in messages:
-        for r in m.readings:
-            key = f"{m.serial}:{m.sample_code}:{r.completed_at:%Y%m%d%H%M%S}:{r.item.code}"
-            limit = LIMITS[r.item.code].limit
-            out[key] = "invalid" if r.value is None else ("positive" if r.value > limit else "negative")
-    return out
+    return expected_verdicts(messages, LIMITS)
 
 
 def test_messages_become_test_results_with_our_verdicts():
@@ -192,7 +186,8 @@ def test_registry_builds_the_driver_and_bad_options_name_the_key(tmp_path):
                          ({"port": "x", "timezone": "CST"}, "'timezone'"), ({"port": "x", "bogus": 1}, "'bogus'"),
                          ({"port": "x", "limits": str(tmp_path / "missing.toml")}, "'limits'"),
                          ({"port": "x", "max_message_bytes": 0}, "'max_message_bytes'"),
-                         ({"port": "x", "max_records": "many"}, "'max_records'")]:
+                         ({"port": "x", "max_records": "many"}, "'max_records'"),
+                         ({"port": "x", "sender_timeout_s": 0}, "'sender_timeout_s'")]:
         with pytest.raises(DriverConfigError, match=key):
             AstmQuantitativeDriver(options, CONTEXT)
     table = tmp_path / "limits.toml"

@@ -69,3 +69,31 @@ def test_worked_example_maps_to_four_results():
     assert no2.received_at == "2024-05-01T01:40:00.000+00:00"
     assert no2.measurement.instrument_flag == "H" and no2.measurement.limit_standard == "GB 2762-2022"
     assert all(r.result.to_wire()["raw"]["data"] == out[0].result.raw.data for r in out)
+
+
+def _anonymous_readings(records: list[str]) -> list[str]:
+    """Source keys of a message whose samples carry no code and whose results no completion time."""
+    context = DriverContext(site=Site(id="s", kind="market", name="m"), instrument_id="aq-01", operator="tech-7",
+                            clock=lambda: datetime(2024, 5, 1, 1, 40, tzinfo=timezone.utc),
+                            labels=LabelSource(take=lambda channel: (Sample(), None)))
+    text = "\r".join(records) + "\r"
+    return [r.source_key for r in readings(parse_message(text.encode()), text.encode(), load_limits(None), context,
+                                           timezone(timedelta(hours=8)))]
+
+
+ANONYMOUS = [
+    "H|\\^&|||FS-Q8^Q8-230117^2.1.0|||||LIS||P|LIS2-A2|20240501093600",
+    "P|1||||腌萝卜",
+    "R|1|^^^NO2|26.40|mg/kg|0 to 20|H||F||T01||",
+    "P|2||||酸菜",
+    "R|1|^^^NO2|26.40|mg/kg|0 to 20|H||F||T01||",
+    "L|1|N",
+]
+
+
+def test_readings_without_sample_code_or_time_keep_apart_and_a_resend_matches():
+    first = _anonymous_readings(ANONYMOUS)
+    assert len(set(first)) == 2  # two samples, same item and value: still two readings, none dropped
+    assert _anonymous_readings(ANONYMOUS) == first  # the same message re-sent: the same keys (stored once)
+    later = _anonymous_readings([ANONYMOUS[0].replace("20240501093600", "20240501094100"), *ANONYMOUS[1:]])
+    assert not set(later) & set(first)  # the next message's readings are new

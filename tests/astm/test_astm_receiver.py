@@ -62,9 +62,54 @@ def test_final_ack_waits_for_confirm_and_input_pauses_meanwhile():
     assert drain(receiver) == [TransferTerminated("eot", b"")]
 
 
-def test_confirm_without_message_is_a_local_error():
+@pytest.mark.parametrize("ack", [True, False])
+def test_confirm_without_message_is_a_local_error(ack):
     with pytest.raises(AstmLocalError, match="confirm is not allowed in state neutral"):
-        AstmLinkReceiver().confirm_message()
+        AstmLinkReceiver().confirm_message(ack=ack)
+
+
+def _late_confirmed(more: bytes) -> tuple[list[object], bytes, AstmLinkReceiver]:
+    """A message stored after the sender's reply timer (no final ACK), then ``more`` bytes."""
+    receiver = AstmLinkReceiver()
+    receiver.receive_data(b"\x05" + H_FRAME_1 + L_FRAME_2)
+    assert isinstance(drain(receiver, confirm=False)[-1], MessageComplete)
+    assert receiver.data_to_send() == ACK * 2
+    receiver.confirm_message(ack=False)
+    assert receiver.data_to_send() == b""
+    assert (receiver.state, receiver.waiting_for) == (ReceiverState.RECEIVING, "frame")
+    receiver.receive_data(more)
+    return drain(receiver), receiver.data_to_send(), receiver
+
+
+def test_late_confirm_sends_no_ack_and_the_senders_eot_then_resend_give_the_message_again():
+    resend = b"\x05" + H_FRAME_1 + L_FRAME_2
+    events, sent, receiver = _late_confirmed(b"\x04" + resend + b"\x04")
+    assert [type(e) for e in events] == [TransferTerminated, EstablishmentRequested, FrameAccepted,
+                                         FrameAccepted, MessageComplete, TransferTerminated]
+    assert events[0] == TransferTerminated("eot", b"")  # the sender gave up: nothing was pending
+    assert events[4] == MessageComplete(b"H|\\^&\rL|1|N\r", H_FRAME_1 + L_FRAME_2)
+    assert sent == ACK * 3  # ENQ, H, L: each reply answers the resend, none is left over
+    assert receiver.state is ReceiverState.NEUTRAL
+
+
+def test_late_confirm_then_enq_without_eot_starts_a_new_transfer():
+    events, sent, _ = _late_confirmed(b"\x05" + H_FRAME_1)
+    assert events[:2] == [TransferTerminated("restart", b""), EstablishmentRequested()]
+    assert sent == ACK * 2
+
+
+def test_late_confirm_then_a_repeat_of_the_final_frame_is_acked_as_a_duplicate():
+    events, sent, _ = _late_confirmed(L_FRAME_2)  # a sender that resends instead of ending: it is stored
+    assert events == [DuplicateFrame(2)]
+    assert sent == ACK
+
+
+def test_late_confirm_then_silence_times_out_to_neutral_without_a_reply():
+    events, sent, receiver = _late_confirmed(b"")
+    assert (events, sent) == ([], b"")
+    receiver.timeout()
+    assert drain(receiver) == [TimeoutExpired("frame"), TransferTerminated("timeout", b"")]
+    assert (receiver.state, receiver.data_to_send()) == (ReceiverState.NEUTRAL, b"")
 
 
 def _rejected(frame: bytes, after: bytes = b"") -> tuple[list[object], bytes]:
