@@ -16,7 +16,11 @@
   function refresh() {
     if (document.hidden) { window.setTimeout(refresh, every); return; }
     fetch(root.dataset.live + window.location.search, {credentials: "same-origin", cache: "no-store"})
-      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.text(); })
+      .then(function (r) {
+        if (r.status === 401) { window.location.reload(); throw new Error("signed out"); }  // → the login page
+        if (!r.ok) { throw new Error("HTTP " + r.status); }
+        return r.text();
+      })
       .then(function (html) {
         var holder = document.createElement("div");
         holder.innerHTML = html;

@@ -4,6 +4,7 @@ charts and tables render."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime, timedelta
 
@@ -80,6 +81,16 @@ def test_console_shows_a_gateway_going_offline_without_reload(page: Page, tmp_pa
         expect(state).to_have_text("在线")
         expect(page.locator(f"#gw-{a.gateway} td.num").first).to_have_text("7")
         assert page.evaluate("window.kjSameDocument") is True, "the page was reloaded"
+
+
+def test_console_open_when_the_session_ends_goes_to_the_login_page(page: Page, tmp_path):
+    with live_lims(tmp_path, console_refresh_s=REFRESH_S) as lims:
+        seed_places(lims)
+        _open_console(page, lims)
+        expect(page.locator("#live-text")).to_have_text("自动刷新中")
+        page.context.clear_cookies()  # the session is gone (signed out elsewhere, expired)
+        expect(page).to_have_url(re.compile(r"/login"))
+        expect(page.locator("#console-live")).to_have_count(0)
 
 
 def test_console_qc_table_follows_the_results_without_reload(page: Page, tmp_path):
