@@ -107,12 +107,13 @@ def _by_item(rows: Sequence[StoredEnvelope]) -> list[ItemCount]:
 def board_view(session: Session, site: Site, day: date, filters: BoardFilters, now: datetime) -> BoardView:
     """Everything the board shows for ``site`` on local ``day``."""
     stored = site_day(session, site.id, day)
-    cases = _cases_of(session, [r.id for r in stored if r.verdict == "positive"])
+    samples = [r for r in stored if r.qc_control == "sample"]  # QC control runs are listed, not counted
+    cases = _cases_of(session, [r.id for r in samples if r.verdict == "positive"])
     rows = [_row(r, cases.get(r.id), now) for r in stored]
     last_id, stamp = change_marker(session, site.id)
     return BoardView(
-        site=site, day=day, counts=DayCounts.of(r.verdict for r in stored), by_item=_by_item(stored),
-        positives=[row for row, r in zip(rows, stored, strict=True) if r.verdict == "positive"],
+        site=site, day=day, counts=DayCounts.of(r.verdict for r in samples), by_item=_by_item(samples),
+        positives=[row for row in rows if row.sample.verdict == "positive" and not row.sample.control],
         rows=[row for row, r in zip(rows, stored, strict=True) if filters.keeps(r)],
         items=sorted({r.item for r in stored}), instruments=sorted({r.instrument_id for r in stored}),
         last_id=last_id, cases_stamp=stamp,

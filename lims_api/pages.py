@@ -9,6 +9,7 @@ from datetime import timedelta, timezone
 from .models import StoredEnvelope
 
 VERDICT_LABELS = {"positive": "阳性", "negative": "阴性", "invalid": "无效"}
+CONTROL_LABELS = {"negative_control": "阴性对照", "positive_control": "阳性对照", "blank": "空白对照"}
 
 
 def format_number(value: float | None) -> str:
@@ -31,6 +32,13 @@ class SampleRow:
     verdict: str
     verdict_label: str
     instrument: str
+    control: str | None = None
+    """``qc.control`` of a QC run (``negative_control``, ``positive_control``, ``blank``); None for a sample."""
+
+    @property
+    def control_label(self) -> str:
+        """The control kind in Chinese (the site page has no language switch); empty for a sample."""
+        return CONTROL_LABELS.get(self.control, self.control) if self.control else ""
 
     @classmethod
     def from_stored(cls, row: StoredEnvelope) -> SampleRow:
@@ -47,6 +55,7 @@ class SampleRow:
             verdict=row.verdict,
             verdict_label=VERDICT_LABELS.get(row.verdict, row.verdict),
             instrument=instrument,
+            control=None if row.qc_control == "sample" else row.qc_control,
         )
 
 
@@ -69,8 +78,8 @@ class DayCounts:
 
 
 def day_view(rows: Sequence[StoredEnvelope]) -> tuple[DayCounts, list[SampleRow]]:
-    """Counts and table rows for a site's day, keeping the query's order."""
-    return DayCounts.of(r.verdict for r in rows), [SampleRow.from_stored(r) for r in rows]
+    """Counts (samples only: QC control runs are not products) and table rows (all) for a site's day."""
+    return DayCounts.of(r.verdict for r in rows if r.qc_control == "sample"), [SampleRow.from_stored(r) for r in rows]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import and_, case, select
 from sqlalchemy.orm import Session
 
 from .models import StoredEnvelope
@@ -48,8 +48,9 @@ def find_results(
 
 
 def site_day(session: Session, site: str, day: date) -> Sequence[StoredEnvelope]:
-    """One site's results of one local day: positives first, then newest first."""
-    positives_first = case((StoredEnvelope.verdict == "positive", 0), else_=1)
+    """One site's results of one local day: positive samples first (not positive controls), then newest first."""
+    positive_sample = and_(StoredEnvelope.verdict == "positive", StoredEnvelope.qc_control == "sample")
+    positives_first = case((positive_sample, 0), else_=1)
     return session.scalars(
         select(StoredEnvelope)
         .where(StoredEnvelope.site_id == site, StoredEnvelope.tested_date == day)

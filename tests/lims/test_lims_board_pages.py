@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from .conftest import Lims
-from .pages_seed import MARKET_A, MARKET_B, seed_day, seed_places
+from .pages_seed import MARKET_A, MARKET_B, qc_run, seed_day, seed_places
 
 
 def _seeded(lims: Lims) -> dict[str, dict[str, str]]:
@@ -109,3 +109,21 @@ def test_static_files_are_served_by_the_app(lims: Lims) -> None:
         response = lims.client.get(f"/static/{name}")
         assert response.status_code == 200 and kind in response.headers["content-type"]
         assert "http://" not in response.text and "https://" not in response.text
+
+
+def test_control_runs_are_listed_as_qc_never_counted_or_among_positives(lims: Lims) -> None:
+    a, b, _ = seed_places(lims)
+    seed_day(lims, a, b)
+    lims.ingest(*[a.next(**qc_run(kind)) for kind in ("positive_control", "negative_control")])  # newest
+    manager = lims.user("manager-a", "manager", sites=(MARKET_A["id"],))
+    page = lims.client.get(f"/board/{MARKET_A['id']}", headers=manager).text
+    assert re.search(r'id="count-total">4<', page) and re.search(r'id="count-positive">1<', page)
+    assert "阳性对照" not in _table(page, "positives-table")  # a positive control opens nothing
+    table = _table(page, "results-table")
+    rows = re.findall(r'<tr class="result (\w+)" data-id="\d+"(?: data-control="(\w+)")?>', table)
+    assert rows[0] == ("positive", "")  # the positive sample stays on top, controls are not "positives"
+    assert sorted(rows[1:3]) == [("control", "negative_control"), ("control", "positive_control")]
+    assert "质控：阳性对照" in table and "质控：阴性对照" in table
+    site_page = lims.client.get(f"/sites/{MARKET_A['id']}/today", headers=manager).text
+    assert "总数<b>4</b>" in site_page and "阳性<b>1</b>" in site_page
+    assert site_page.count('<tr class="control">') == 2 and "质控：阳性对照" in site_page
