@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -108,8 +108,22 @@ def read_source(source: str | Path, error: ProfileErrorFactory) -> tuple[str, st
     return source, "<profile text>"
 
 
-def validate_toml(text: str, source: str, model: type[M], error: ProfileErrorFactory) -> M:
-    """Parse ``text`` as TOML into ``model``; the first problem raises ``error`` with its line and key."""
+ReferenceProblems = Callable[[M], Iterator[tuple[list[str], str]]]
+"""Cross-checks of a validated profile: (key path, problem) for each, first one first."""
+
+
+def validate_toml(text: str, source: str, model: type[M], error: ProfileErrorFactory,
+                  references: ReferenceProblems[M] | None = None) -> M:
+    """Parse ``text`` as TOML into ``model``, then run ``references`` over it; the first problem raises
+    ``error`` with its line and key."""
+    profile = _validated(text, source, model, error)
+    if references is not None and (found := next(references(profile), None)) is not None:
+        path, problem = found
+        raise error(source, find_key_line(text, path), ".".join(path), problem)
+    return profile
+
+
+def _validated(text: str, source: str, model: type[M], error: ProfileErrorFactory) -> M:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

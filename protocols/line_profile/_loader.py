@@ -5,19 +5,17 @@ Reading a profile file is the one file access of this package; it happens at con
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
 
-from ..toml_lines import find_key_line, read_source, validate_toml
+from ..toml_lines import read_source, validate_toml
 from ._schema import Constant, Profile
 from .errors import LineProfileError
 
 _BUILTIN_PACKAGE = "protocols.profiles"
-_TOML_LINE = re.compile(r"at line (\d+)")
 _NUMERIC = {"int", "float"}
 _ANY = {"int", "float", "str", "datetime"}
 
@@ -29,11 +27,7 @@ def load_profile(source: str | Path) -> Profile:
 
 def parse_profile(text: str, source: str) -> Profile:
     """Validate line-profile TOML ``text``; ``source`` names it in errors."""
-    profile = validate_toml(text, source, Profile, LineProfileError)
-    if (found := next(_reference_problems(profile), None)) is not None:
-        path, message = found
-        raise LineProfileError(source, find_key_line(text, path), ".".join(path), message)
-    return profile
+    return validate_toml(text, source, Profile, LineProfileError, _reference_problems)
 
 
 def _reference_problems(profile: Profile) -> Iterator[tuple[list[str], str]]:

@@ -6,18 +6,16 @@ time, never while talking to an instrument.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
 
 from ._errors import ProfileError
-from ..toml_lines import find_key_line, read_source, validate_toml
+from ..toml_lines import read_source, validate_toml
 from ._schema import Profile
 
 _BUILTIN_PACKAGE = "protocols.profiles"
-_TOML_LINE = re.compile(r"at line (\d+)")
 _NUMERIC = {"uint16", "int16", "uint32", "int32", "float32"}
 
 
@@ -28,11 +26,7 @@ def load_profile(source: str | Path) -> Profile:
 
 def parse_profile(text: str, source: str) -> Profile:
     """Validate profile TOML ``text``; ``source`` names it in errors."""
-    profile = validate_toml(text, source, Profile, ProfileError)
-    if (problem := next(_reference_problems(profile), None)) is not None:
-        path, message = problem
-        raise ProfileError(source, find_key_line(text, path), ".".join(path), message)
-    return profile
+    return validate_toml(text, source, Profile, ProfileError, _reference_problems)
 
 
 def _reference_problems(profile: Profile) -> Iterator[tuple[list[str], str]]:

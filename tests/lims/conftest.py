@@ -7,6 +7,7 @@ import copy
 import json
 import os
 import uuid
+from contextlib import contextmanager
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,10 +168,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         init_db(url)
         yield url
         return
+    with pg_schema("kj_lims") as url:
+        yield url
+
+
+@contextmanager
+def pg_schema(prefix: str) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL schema (dropped afterwards) on ``KUAIJIAN_TEST_PG_URL``; skips without one."""
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(f"PostgreSQL backend not tested: set {PG_ENV}=postgresql+psycopg://root@127.0.0.1:5432/test")
-    schema = f"kj_lims_{uuid.uuid4().hex[:20]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:20]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:

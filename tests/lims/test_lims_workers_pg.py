@@ -12,20 +12,19 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from lims_api import audit_log, init_db
+from lims_api import audit_log
 from lims_api.db import make_engine
 
-from .conftest import ADMIN_TOKEN, PG_ENV, SigningGateway, _pg_schema_url, ndjson
+from .conftest import ADMIN_TOKEN, SigningGateway, ndjson, pg_schema
 
 pytestmark = pytest.mark.pg
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,22 +40,8 @@ def _free_port() -> int:
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    base = os.environ.get(PG_ENV)
-    if not base:
-        print(f"\nSKIP multi-worker PostgreSQL test: no server (set {PG_ENV})")
-        pytest.skip(f"PostgreSQL not available: set {PG_ENV}")
-    schema = f"kj_workers_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = _pg_schema_url(base, schema)
-        init_db(url)
+    with pg_schema("kj_workers") as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture
