@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import tty
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..pty import open_raw_pty
+from ..pty import close_pty, open_raw_pty
 
 
 @dataclass
@@ -21,13 +20,8 @@ class PtyLink:
 
     def close(self) -> None:
         """Close both ends and remove the symlink."""
-        for fd in (self.master_fd, self.slave_fd):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        if self.link and Path(self.link).is_symlink():
-            Path(self.link).unlink()
+        close_pty(Path(self.link) if self.link else None, self.path, self.master_fd, self.slave_fd)
+        self.master_fd = self.slave_fd = -1
 
 
 def open_pty_link(link: str | None = None) -> PtyLink:

@@ -15,11 +15,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from pathlib import Path
-from types import TracebackType
 
 from ..clock import china_local_now
-from ..pty import close_pty, open_raw_pty
+from ..pty import POLL_S, PtySimulator
 from ._faults import FAULT_KINDS, Fault, FaultError, apply
 from ._host import HostAck, HostFrameReader, HostFrameRejected, HostInput, HostQuery
 from ._pending import UnackedRuns
@@ -27,15 +25,15 @@ from ._runs import ChannelTruth, FrameTag, RunPlan, random_plan, truths
 
 logger = logging.getLogger(__name__)
 
-_POLL_S = 0.05
-
 
 class SimulatorClosed(RuntimeError):
     """The simulator was closed while (or before) writing."""
 
 
-class EnzymeSimulator:
+class EnzymeSimulator(PtySimulator):
     """Writes EI-412 runs to a pty master and, in ack mode, answers the host's ``$K``/``$Q`` frames."""
+
+    closed_error = SimulatorClosed
 
     def __init__(
         self,
@@ -53,7 +51,7 @@ class EnzymeSimulator:
         ack_timeout: float = 5.0,
         keep_runs: int = 200,
     ) -> None:
-        self.link = Path(link) if link is not None else None
+        super().__init__(link)
         self.channels = channels
         self.fault_rate = fault_rate
         self.fault_kinds = tuple(fault_kinds)
@@ -65,12 +63,7 @@ class EnzymeSimulator:
         self.clock = clock
         self.ack = ack
         self._next_run = first_run
-        self._master = self._slave = -1
-        self.slave_name = ""
         self._closed = threading.Event()
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()  # the master fd
         self._wire = threading.Lock()  # one whole transmission at a time: runs never interleave
         self._state = threading.Condition()  # guards everything below
         self._kept = UnackedRuns(keep_runs, ack_timeout)
@@ -82,43 +75,23 @@ class EnzymeSimulator:
         """Every host frame (or rejected bytes) seen in ack mode, in order."""
         self.host_bytes = 0
 
-    @property
-    def port(self) -> str:
-        """Path the host should open: the symlink if one was asked for, else the pty slave."""
-        return str(self.link) if self.link is not None else self.slave_name
+    def _workers(self) -> dict[str, Callable[[], None]]:
+        targets = [self._listen_to_host] + ([self._resend_when_due] if self.ack else [])
+        return {f"ei412{t.__name__}": t for t in targets}
 
     def open(self) -> str:
         """Create the pty (slave in raw mode), the optional symlink, the host reader and the re-sender."""
-        self._master, self._slave, self.slave_name = open_raw_pty(self.link)
         self._closed.clear()
-        self._stop.clear()
-        targets = [self._listen_to_host] + ([self._resend_when_due] if self.ack else [])
-        self._threads = [threading.Thread(target=t, name=f"ei412{t.__name__}", daemon=True) for t in targets]
-        for thread in self._threads:
-            thread.start()
-        return self.port
+        return super().open()
 
     def close(self) -> None:
         """Stop serving, remove the symlink and close the pty (the host sees the port vanish)."""
-        self.stop()
         self._closed.set()
-        for thread in self._threads:
-            thread.join()
-        self._threads = []
-        with self._lock:
-            close_pty(self.link, self.slave_name, self._master, self._slave)
-            self._master = self._slave = -1
-
-    def __enter__(self) -> EnzymeSimulator:
-        self.open()
-        return self
-
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.close()
+        super().close()
 
     def stop(self) -> None:
         """Ask ``serve`` and ``wait_until_acked`` to return; a write blocked on a silent host gives up."""
-        self._stop.set()
+        super().stop()
         with self._state:
             self._state.notify_all()
 
@@ -151,19 +124,6 @@ class EnzymeSimulator:
             destroyed = self._transmit(plan.frames(), {fault.frame: fault.kind for fault in faults})
             self._sent(plan.run, automatic=False)
         return truths(plan, destroyed)
-
-    def write_bytes(self, data: bytes) -> None:
-        """Write raw bytes to the line, waiting while the host's receive buffer is full."""
-        view = memoryview(data)
-        while view:
-            with self._lock:
-                if self._master < 0:
-                    raise SimulatorClosed("simulator is closed")
-                _, writable, _ = select.select([], [self._master], [], 0)
-                written = os.write(self._master, view) if writable else 0
-            view = view[written:]
-            if not written and self._stop.wait(_POLL_S):
-                raise SimulatorClosed("simulator stopped while the host was not reading")
 
     def serve(
         self, interval: float, runs: int = 0, on_run: Callable[[list[ChannelTruth]], None] | None = None
@@ -262,7 +222,7 @@ class EnzymeSimulator:
         """Host reader thread: ack mode parses ``$K``/``$Q`` frames, legacy mode discards everything."""
         master, reader = self._master, HostFrameReader()
         while not self._closed.is_set():
-            readable, _, _ = select.select([master], [], [], _POLL_S)
+            readable, _, _ = select.select([master], [], [], POLL_S)
             if not readable:
                 continue
             data = os.read(master, 4096)

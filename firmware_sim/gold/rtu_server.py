@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import tty
 from pathlib import Path
 
 from pymodbus.framer import FramerRTU
 from pymodbus.pdu import DecodePDU
 
+from ..pty import open_raw_pty
 from .faults import FaultPlan
 from .instrument import GoldInstrument
 from .replying import answer
@@ -50,16 +50,11 @@ class GoldRtuServer:
         self.link_path.unlink(missing_ok=True)
 
     def _open(self) -> None:
-        master, slave = os.openpty()
-        tty.setraw(slave)  # no echo, no line discipline before the host opens it
+        master, slave, slave_name = open_raw_pty(self.link_path)  # raw: no echo, no line discipline
         os.set_blocking(master, False)
         self._fds, self._buffer = (master, slave), b""
-        tmp = self.link_path.with_name(self.link_path.name + ".tmp")
-        tmp.unlink(missing_ok=True)
-        tmp.symlink_to(os.ttyname(slave))
-        os.replace(tmp, self.link_path)
         asyncio.get_running_loop().add_reader(master, self._readable)
-        log.info("RTU unit %d on %s -> %s", self.unit, self.link_path, os.ttyname(slave))
+        log.info("RTU unit %d on %s -> %s", self.unit, self.link_path, slave_name)
 
     def _close(self) -> None:
         if self._fds is None:

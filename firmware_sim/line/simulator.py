@@ -10,27 +10,24 @@ import dataclasses
 import os
 import random
 import select
-import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from pathlib import Path
-from types import TracebackType
 
 from ..clock import china_local_now
-from ..pty import close_pty, open_raw_pty
+from ..pty import POLL_S, PtySimulator
 from ._faults import FAULT_KINDS, FaultError, apply
 from ._plan import LineTruth, random_reading
 from ._spec import LineSpec
-
-_POLL_S = 0.05
 
 
 class SimulatorClosed(RuntimeError):
     """The simulator was closed or stopped while (or before) writing."""
 
 
-class LineSimulator:
+class LineSimulator(PtySimulator):
     """Writes profile-described lines to a pty master, committing faults on request or at random."""
+
+    closed_error = SimulatorClosed
 
     def __init__(
         self,
@@ -42,8 +39,8 @@ class LineSimulator:
         fault_kinds: Iterable[str] = FAULT_KINDS,
         clock: Callable[[], datetime] = china_local_now,
     ) -> None:
+        super().__init__(link)
         self.spec = spec
-        self.link = Path(link) if link is not None else None
         self.fault_rate = fault_rate
         self.fault_kinds = tuple(fault_kinds)
         if unknown := set(self.fault_kinds) - set(FAULT_KINDS):
@@ -51,45 +48,9 @@ class LineSimulator:
         self.rng = random.Random(seed)
         self.clock = clock
         self._number = 0
-        self._master = self._slave = -1
-        self.slave_name = ""
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._drain: threading.Thread | None = None
 
-    @property
-    def port(self) -> str:
-        """Path the host should open: the symlink if one was asked for, else the pty slave."""
-        return str(self.link) if self.link is not None else self.slave_name
-
-    def open(self) -> str:
-        """Create the pty (slave raw), the optional symlink and the thread discarding host bytes."""
-        self._master, self._slave, self.slave_name = open_raw_pty(self.link)
-        self._stop.clear()
-        self._drain = threading.Thread(target=self._discard_host_bytes, name="line-sim-drain", daemon=True)
-        self._drain.start()
-        return self.port
-
-    def close(self) -> None:
-        """Stop, remove the symlink, close the pty."""
-        self.stop()
-        if self._drain is not None:
-            self._drain.join()
-            self._drain = None
-        with self._lock:
-            close_pty(self.link, self.slave_name, self._master, self._slave)
-            self._master = self._slave = -1
-
-    def __enter__(self) -> LineSimulator:
-        self.open()
-        return self
-
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.close()
-
-    def stop(self) -> None:
-        """Make ``serve`` return and a blocked write give up."""
-        self._stop.set()
+    def _workers(self) -> dict[str, Callable[[], None]]:
+        return {"line-sim-drain": self._discard_host_bytes}
 
     def next_reading(self) -> LineTruth:
         """A new random reading (seeded, so reproducible) with the next sample number."""
@@ -104,19 +65,6 @@ class LineSimulator:
         data, destroyed = (reading.line, False) if fault is None else apply(fault, self.spec, reading.line, self.rng)
         self.write_bytes(data)
         return dataclasses.replace(reading, delivered=not destroyed)
-
-    def write_bytes(self, data: bytes) -> None:
-        """Write raw bytes to the line, waiting while the host's receive buffer is full."""
-        view = memoryview(data)
-        while view:
-            with self._lock:
-                if self._master < 0:
-                    raise SimulatorClosed("simulator is closed")
-                _, writable, _ = select.select([], [self._master], [], 0)
-                written = os.write(self._master, view) if writable else 0
-            view = view[written:]
-            if not written and self._stop.wait(_POLL_S):
-                raise SimulatorClosed("simulator stopped while the host was not reading")
 
     def serve(self, interval: float, results: int = 0, on_result: Callable[[LineTruth], None] | None = None) -> int:
         """Write a reading every ``interval`` s until ``results`` are written (0 = forever) or stopped."""
@@ -136,9 +84,9 @@ class LineSimulator:
     def _discard_host_bytes(self) -> None:
         master = self._master
         while not self._stop.is_set():
-            readable, _, _ = select.select([master], [], [], _POLL_S)
+            readable, _, _ = select.select([master], [], [], POLL_S)
             if readable:
                 try:
                     os.read(master, 4096)
                 except OSError:  # no host has the slave open
-                    self._stop.wait(_POLL_S)
+                    self._stop.wait(POLL_S)

@@ -20,8 +20,9 @@ from firmware_sim.enzyme import ChannelTruth, EnzymeSimulator, HostInput, HostQu
 from protocols.enzyme import NEED_DATA, ChannelReading, EnzymeDecoder, FrameError, RunAssembler, reading_from_raw
 from protocols.result import Site, TestResult
 
+from ..collecting_sink import TIMEOUT, Collector
+
 DRIVER_LOGGER = "drivers.enzyme_inhibition"
-TIMEOUT = 10.0
 INSTRUMENT_TZ = timezone(timedelta(hours=8))
 DATA = Path(__file__).parent.parent / "data" / "enzyme"
 _HOST_VECTORS = json.loads((DATA / "host-frames.json").read_text("utf-8"))
@@ -67,31 +68,6 @@ def decode(stream: bytes) -> tuple[list[ChannelReading], list[FrameError]]:
             errors.append(event)
         readings += [r for r in assembler.add(event) if isinstance(r, ChannelReading)]
     return readings, errors
-
-
-class Collector:
-    """A sink that stores each source key once (like the outbox) and lets tests await a condition."""
-
-    def __init__(self) -> None:
-        self.results: list[TestResult] = []
-        self.keys: list[str] = []
-        self.calls: list[str] = []
-        self._changed = asyncio.Condition()
-
-    async def __call__(self, result: TestResult, source_key: str | None) -> bool:
-        async with self._changed:
-            assert source_key is not None
-            self.calls.append(source_key)
-            stored = source_key not in self.keys
-            if stored:
-                self.keys.append(source_key)
-                self.results.append(result)
-            self._changed.notify_all()
-            return stored
-
-    async def wait_for(self, predicate: Callable[[], bool]) -> None:
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(predicate), TIMEOUT)
 
 
 class LogWatch(logging.Handler):

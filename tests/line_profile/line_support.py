@@ -14,7 +14,8 @@ from drivers.serial_line_profile import SerialLineProfileDriver
 from firmware_sim.line import LineTruth
 from protocols.result import Site, TestResult
 
-TIMEOUT = 10.0
+from ..collecting_sink import TIMEOUT, Collector
+
 DRIVER_LOGGER = "drivers.serial_line_profile"
 INSTRUMENT_TZ = timezone(timedelta(hours=8))
 NY10_PATH = Path(__file__).resolve().parents[2] / "protocols" / "profiles" / "ny10-line.toml"
@@ -80,29 +81,6 @@ def context() -> DriverContext:
         site=Site(id="cq-yz-m03", kind="market", name="Yuzhong No.3 market"),
         instrument_id="line-1", operator="tech-li", clock=lambda: datetime.now(INSTRUMENT_TZ),
     )
-
-
-class Collector:
-    """A sink that stores each source key once (like the outbox) and lets tests await a condition."""
-
-    def __init__(self) -> None:
-        self.results: list[TestResult] = []
-        self.keys: list[str] = []
-        self._changed = asyncio.Condition()
-
-    async def __call__(self, result: TestResult, source_key: str | None) -> bool:
-        async with self._changed:
-            assert source_key is not None
-            stored = source_key not in self.keys
-            if stored:
-                self.keys.append(source_key)
-                self.results.append(result)
-            self._changed.notify_all()
-            return stored
-
-    async def wait_for(self, predicate: Callable[[], bool]) -> None:
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(predicate), TIMEOUT)
 
 
 def assert_matches_truth(result: TestResult, truth: LineTruth) -> None:
