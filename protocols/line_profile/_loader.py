@@ -7,27 +7,13 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterator
-from importlib import resources
-from pathlib import Path
 
-
-from ..toml_lines import read_source, validate_toml
+from ..profile_kind import ProfileKind
 from ._schema import Constant, Profile
 from .errors import LineProfileError
 
-_BUILTIN_PACKAGE = "protocols.profiles"
 _NUMERIC = {"int", "float"}
 _ANY = {"int", "float", "str", "datetime"}
-
-
-def load_profile(source: str | Path) -> Profile:
-    """Parse a profile from a file (``Path``) or from TOML text (``str``); raise LineProfileError."""
-    return parse_profile(*read_source(source, LineProfileError))
-
-
-def parse_profile(text: str, source: str) -> Profile:
-    """Validate line-profile TOML ``text``; ``source`` names it in errors."""
-    return validate_toml(text, source, Profile, LineProfileError, _reference_problems)
 
 
 def _reference_problems(profile: Profile) -> Iterator[tuple[list[str], str]]:
@@ -78,24 +64,9 @@ def _is_line_profile(text: str) -> bool:
         return False
 
 
-def builtin_names() -> list[str]:
-    """Names of the line profiles shipped in ``protocols/profiles`` (the files with a ``[line]`` table)."""
-    folder = resources.files(_BUILTIN_PACKAGE)
-    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir()
-                  if p.name.endswith(".toml") and _is_line_profile(p.read_text("utf-8")))
-
-
-def load_builtin(name: str) -> Profile:
-    """Load the built-in line profile ``name`` (e.g. ``"ny10-line"``)."""
-    known = builtin_names()
-    if name not in known:
-        raise LineProfileError(name, None, "", f"no built-in line profile {name!r}; known: {', '.join(known)}")
-    resource = resources.files(_BUILTIN_PACKAGE) / f"{name}.toml"
-    return parse_profile(resource.read_text("utf-8"), f"protocols/profiles/{name}.toml")
-
-
-def resolve_profile(name_or_path: str) -> Profile:
-    """A built-in name (no ``/`` and no ``.toml``) or a path to a profile file."""
-    if "/" not in name_or_path and not name_or_path.endswith(".toml"):
-        return load_builtin(name_or_path)
-    return load_profile(Path(name_or_path))
+_KIND = ProfileKind("line profile", Profile, LineProfileError, _reference_problems, _is_line_profile)
+load_profile = _KIND.load
+parse_profile = _KIND.parse
+builtin_names = _KIND.builtin_names
+load_builtin = _KIND.load_builtin
+resolve_profile = _KIND.resolve

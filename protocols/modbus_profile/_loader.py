@@ -7,26 +7,12 @@ time, never while talking to an instrument.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from importlib import resources
-from pathlib import Path
-
 
 from ._errors import ProfileError
-from ..toml_lines import read_source, validate_toml
+from ..profile_kind import ProfileKind
 from ._schema import Profile
 
-_BUILTIN_PACKAGE = "protocols.profiles"
 _NUMERIC = {"uint16", "int16", "uint32", "int32", "float32"}
-
-
-def load_profile(source: str | Path) -> Profile:
-    """Parse a profile from a file (``Path``) or from TOML text (``str``); raise ProfileError."""
-    return parse_profile(*read_source(source, ProfileError))
-
-
-def parse_profile(text: str, source: str) -> Profile:
-    """Validate profile TOML ``text``; ``source`` names it in errors."""
-    return validate_toml(text, source, Profile, ProfileError, _reference_problems)
 
 
 def _reference_problems(profile: Profile) -> Iterator[tuple[list[str], str]]:
@@ -63,23 +49,13 @@ def _reference_problems(profile: Profile) -> Iterator[tuple[list[str], str]]:
             yield ["identity", "fields"], f"identity needs a string field {name!r}"
 
 
-def builtin_names() -> list[str]:
-    """Names of the Modbus profiles shipped in ``protocols/profiles`` (those with a ``[handshake]`` table)."""
-    folder = resources.files(_BUILTIN_PACKAGE)
-    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir()
-                  if p.name.endswith(".toml") and "\n[handshake]" in p.read_text("utf-8"))
+def _is_modbus_profile(text: str) -> bool:
+    return "\n[handshake]" in text
 
 
-def load_builtin(name: str) -> Profile:
-    """Load the built-in profile ``name`` (e.g. ``"gr100"``)."""
-    if name not in builtin_names():
-        raise ProfileError(name, None, "", f"no built-in profile {name!r}; known: {', '.join(builtin_names())}")
-    resource = resources.files(_BUILTIN_PACKAGE) / f"{name}.toml"
-    return parse_profile(resource.read_text("utf-8"), f"protocols/profiles/{name}.toml")
-
-
-def resolve_profile(name_or_path: str) -> Profile:
-    """A built-in name (no ``/`` and no ``.toml``) or a path to a profile file."""
-    if "/" not in name_or_path and not name_or_path.endswith(".toml"):
-        return load_builtin(name_or_path)
-    return load_profile(Path(name_or_path))
+_KIND = ProfileKind("profile", Profile, ProfileError, _reference_problems, _is_modbus_profile)
+load_profile = _KIND.load
+parse_profile = _KIND.parse
+builtin_names = _KIND.builtin_names
+load_builtin = _KIND.load_builtin
+resolve_profile = _KIND.resolve
