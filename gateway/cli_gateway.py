@@ -59,6 +59,7 @@ retry_max_s = 30
 id = "ei-01"
 driver = "enzyme_inhibition"
 enabled = true
+# calibration_due = 2027-03-01   # last day of its calibration/verification: later results are flagged
 
 [instruments.options]
 port = "/dev/ttyUSB0"

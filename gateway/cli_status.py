@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from protocols.calibration import calibration_state
 
 from .config import load_config
 from .errors import ConfigError, OutboxError
@@ -56,12 +58,14 @@ def _print_tables(status: dict[str, Any], console: Console) -> None:
     age = status["status_age_s"]
     console.print(f"gateway [bold]{status['gateway']}[/bold]: daemon {status['daemon']}"
                   + (f" (status written {age} s ago)" if age is not None else ""))
-    instruments = Table("instrument", "driver", "state", "results", "last result", "clock skew s", "last error",
-                        title="instruments")
+    instruments = Table("instrument", "driver", "state", "results", "last result", "clock skew s", "calibration due",
+                        "last error", title="instruments")
+    today = datetime.now().astimezone().date()
     for item in status.get("instruments", []):
         colour = {"online": "green", "error": "red"}.get(item["state"], "yellow")
         instruments.add_row(item["id"], item["driver"], f"[{colour}]{item['state']}[/{colour}]", str(item["results"]),
-                            item["last_result_at"] or "-", _text(item["clock_skew_s"]), item["last_error"] or "")
+                            item["last_result_at"] or "-", _text(item["clock_skew_s"]),
+                            _calibration(item.get("calibration_due"), today), item["last_error"] or "")
     console.print(instruments)
     uplink, backlog = status.get("uplink") or {}, status.get("backlog") or {}
     summary = Table("key", "value", title="uplink and backlog", show_header=False)
@@ -72,6 +76,14 @@ def _print_tables(status: dict[str, Any], console: Console) -> None:
                          ("last delivered at", backlog.get("last_delivered_at"))]:
         summary.add_row(label, _text(value))
     console.print(summary)
+
+
+def _calibration(due: str | None, today: date) -> str:
+    """The due date, marked ``OVERDUE`` (red) after it or ``due soon`` within 30 days of it."""
+    if due is None:
+        return "-"
+    state = calibration_state(date.fromisoformat(due), today)
+    return {"overdue": f"[red]{due} OVERDUE[/red]", "due_soon": f"[yellow]{due} due soon[/yellow]"}.get(state, due)
 
 
 def _text(value: object) -> str:

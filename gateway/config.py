@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from pydantic_core import ErrorDetails
 
 from drivers import registry
+from protocols.calibration import parse_due_date
 from protocols.envelope import GATEWAY_ID
 from protocols.result import Site, SiteKind
 from protocols.toml_lines import find_key_line
@@ -119,6 +121,8 @@ class InstrumentSection(_Section):
     driver: str
     enabled: bool = True
     options: dict[str, Any] = Field(default_factory=dict)
+    calibration_due: date | None = None
+    """Last day the instrument's calibration/verification is valid; later results get ``calibration_overdue``."""
 
     @field_validator("driver")
     @classmethod
@@ -126,6 +130,11 @@ class InstrumentSection(_Section):
         if value not in registry.available():
             raise ValueError(f"unknown driver {value!r}; known: {', '.join(registry.available())}")
         return value
+
+    @field_validator("calibration_due", mode="before")
+    @classmethod
+    def _due_date(cls, value: object) -> date | None:
+        return None if value is None else parse_due_date(value)
 
 
 class GatewayConfig(_Section):

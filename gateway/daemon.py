@@ -76,7 +76,7 @@ class Gateway:
         try:
             instruments = [(item, self._build(item)) for item in self.config.instruments if item.enabled]
             for item in self.config.instruments:
-                health.add_instrument(item.id, item.driver, enabled=item.enabled)
+                health.add_instrument(item.id, item.driver, enabled=item.enabled, calibration_due=item.calibration_due)
             if gateway.status_port is not None:
                 from .metrics import MetricsServer, gateway_registry  # prometheus_client only when served
 
@@ -92,7 +92,8 @@ class Gateway:
             on_stored = room.feed.stored if room is not None else None
             drivers = [
                 asyncio.create_task(self._supervise(item, driver, health, outbox_sink(
-                    outbox, uplink, health, gateway.max_clock_skew_s, item.id, labels=labels, on_stored=on_stored)),
+                    outbox, uplink, health, gateway.max_clock_skew_s, item.id, labels=labels,
+                    calibration_due=item.calibration_due, on_stored=on_stored)),
                     name=f"driver:{item.id}")
                 for item, driver in instruments
             ]

@@ -11,7 +11,7 @@ import json
 import os
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -44,6 +44,8 @@ class InstrumentHealth:
     last_error: str | None = None
     clock_skew_s: float | None = None
     """Latest ``tested_at - received_at`` in seconds (positive: the instrument clock is ahead)."""
+    calibration_due: str | None = None
+    """``[[instruments]] calibration_due`` as ``YYYY-MM-DD`` (None: not configured)."""
 
 
 class Health:
@@ -58,8 +60,10 @@ class Health:
         self.room_page: str | None = None
         """URL of the room page while it is served (None: disabled or cannot listen)."""
 
-    def add_instrument(self, instrument_id: str, driver: str, *, enabled: bool) -> None:
-        self.instruments[instrument_id] = InstrumentHealth(instrument_id, driver, "offline")
+    def add_instrument(self, instrument_id: str, driver: str, *, enabled: bool,
+                       calibration_due: date | None = None) -> None:
+        due = calibration_due.isoformat() if calibration_due is not None else None
+        self.instruments[instrument_id] = InstrumentHealth(instrument_id, driver, "offline", calibration_due=due)
         if not enabled:
             self.instruments[instrument_id].last_error = "disabled in the config"
 

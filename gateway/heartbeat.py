@@ -1,8 +1,8 @@
 """Signed heartbeats to the LIMS over HTTP: the daemon's health snapshot every ``[lims] heartbeat_s``.
 
 ``POST {lims.url}/api/v1/gateways/{id}/heartbeat`` with ``{gateway, kid, sent_at, interval_s, status:
-{instruments: [{id, state, last_result_at, last_error}], backlog, last_seq, last_upload_at}, sig}``;
-``sig`` is Ed25519 over the JCS form of the document without ``sig`` (base64url), the envelope rule.
+{instruments: [{id, state, last_result_at, last_error, calibration_due}], backlog, last_seq, last_upload_at},
+sig}``; ``sig`` is Ed25519 over the JCS form of the document without ``sig`` (base64url), the envelope rule.
 A failed post is logged once per outage and retried at the next beat; results never wait for it.
 """
 
@@ -41,7 +41,7 @@ def heartbeat_document(snapshot: dict[str, Any], kid: str, sent_at: datetime, in
         "status": {
             "instruments": [
                 {"id": i["id"], "state": i["state"], "last_result_at": i.get("last_result_at"),
-                 "last_error": i.get("last_error")}
+                 "last_error": i.get("last_error"), "calibration_due": i.get("calibration_due")}
                 for i in snapshot.get("instruments", [])
             ],
             "backlog": int(backlog.get("pending", 0)),

@@ -1,12 +1,14 @@
-"""The drivers' sink: flag clock skew, bind the sample label and commit (durable on return), wake the uplink."""
+"""The drivers' sink: flag clock skew and overdue calibration, bind the sample label and commit (durable on
+return), wake the uplink."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
 from drivers.base import ResultSink
+from protocols.calibration import is_overdue
 from protocols.result import TestResult
 
 from .health import Health
@@ -17,6 +19,8 @@ from .uplink_base import Uplink
 log = logging.getLogger("gateway.daemon")
 
 CLOCK_SKEW_FLAG = "clock_skew"
+CALIBRATION_OVERDUE_FLAG = "calibration_overdue"
+"""qc flag of a result tested (instrument-local date) after its instrument's ``calibration_due``."""
 
 
 def clock_skew_s(result: TestResult) -> float:
@@ -35,19 +39,30 @@ def flag_clock_skew(result: TestResult, skew_s: float, max_skew_s: float) -> Tes
     return result.model_copy(update={"qc": result.qc.model_copy(update={"flags": [*flags, flag]})})
 
 
+def flag_calibration_overdue(result: TestResult, calibration_due: date | None) -> TestResult:
+    """Add qc flag ``calibration_overdue`` (once) when ``tested_at``'s own local date is after ``calibration_due``."""
+    if calibration_due is None or CALIBRATION_OVERDUE_FLAG in result.qc.flags:
+        return result
+    if not is_overdue(calibration_due, datetime.fromisoformat(result.tested_at).date()):
+        return result
+    flags = [*result.qc.flags, CALIBRATION_OVERDUE_FLAG]
+    return result.model_copy(update={"qc": result.qc.model_copy(update={"flags": flags})})
+
+
 def outbox_sink(outbox: Outbox, uplink: Uplink, health: Health, max_skew_s: float, instrument_id: str, *,
-                labels: LabelBook | None = None,
+                labels: LabelBook | None = None, calibration_due: date | None = None,
                 on_stored: Callable[[StoredEnvelope], None] | None = None) -> ResultSink:
     """The sink handed to the driver of ``instrument_id``; returns after the commit (True) or for a known
     reading (False).
 
     With ``labels``, each sample result is bound to its queued label in the commit's transaction
     (or flagged ``unlabelled``); ``on_stored`` then hears of each new envelope (the room page feed).
+    With ``calibration_due``, results tested after it are flagged ``calibration_overdue`` (still stored).
     """
 
     async def sink(result: TestResult, source_key: str | None) -> bool:
         skew = clock_skew_s(result)
-        result = flag_clock_skew(result, skew, max_skew_s)
+        result = flag_calibration_overdue(flag_clock_skew(result, skew, max_skew_s), calibration_due)
         stored = outbox.append(result, source_key, labels.bind if labels is not None else None)
         if stored is None:
             log.info("reading already stored; not stored again",

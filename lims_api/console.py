@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from protocols.calibration import calibration_state, parse_due_date
+
 from .heartbeat import clock_skew_s, instruments_of, is_online
 from .models import ChainGap, ForkAlarm, Gateway, GatewayHeartbeat, GatewayKey, Site, StoredEnvelope
 
@@ -57,13 +59,24 @@ def scoped_sites(session: Session, scope: frozenset[str] | None) -> Sequence[Sit
     return session.scalars(query if scope is None else query.where(Site.id.in_(sorted(scope)))).all()
 
 
-def _gateway_health(row: Gateway, beat: GatewayHeartbeat | None, now: datetime, offline_s: float | None) -> GatewayHealth:
+def _gateway_health(row: Gateway, beat: GatewayHeartbeat | None, now: datetime, today: date,
+                    offline_s: float | None) -> GatewayHealth:
     if beat is None:
         return GatewayHealth(id=row.id, state="never")
     return GatewayHealth(
         id=row.id, state="online" if is_online(beat, now, offline_s) else "offline", heartbeat_at=beat.received_at,
-        skew_s=clock_skew_s(beat), backlog=beat.backlog, reported_seq=beat.last_seq, instruments=instruments_of(beat),
+        skew_s=clock_skew_s(beat), backlog=beat.backlog, reported_seq=beat.last_seq,
+        instruments=[_with_calibration(entry, today) for entry in instruments_of(beat)],
     )
+
+
+def _with_calibration(entry: dict[str, Any], today: date) -> dict[str, Any]:
+    """``entry`` plus ``calibration``: ``overdue``, ``due_soon`` or ``ok`` on ``today`` (None: no due date)."""
+    try:
+        due = parse_due_date(entry["calibration_due"]) if entry.get("calibration_due") is not None else None
+    except ValueError:  # stored before the LIMS checked the member
+        due = None
+    return {**entry, "calibration_due": due, "calibration": None if due is None else calibration_state(due, today)}
 
 
 def _add_chain(session: Session, health: dict[str, GatewayHealth]) -> None:
@@ -91,7 +104,7 @@ def site_health(session: Session, sites: Sequence[Site], today: date, now: datet
     gateways = session.scalars(select(Gateway).where(Gateway.site_id.in_(site_ids)).order_by(Gateway.id)).all()
     beats = {b.gateway_id: b for b in session.scalars(
         select(GatewayHeartbeat).where(GatewayHeartbeat.gateway_id.in_([g.id for g in gateways])))}
-    health = {g.id: _gateway_health(g, beats.get(g.id), now, offline_s) for g in gateways}
+    health = {g.id: _gateway_health(g, beats.get(g.id), now, today, offline_s) for g in gateways}
     if health:
         _add_chain(session, health)
     by_site: dict[str, list[GatewayHealth]] = defaultdict(list)

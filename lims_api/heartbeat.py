@@ -1,7 +1,8 @@
 """Gateway heartbeats: a signed health document, verified with the gateway's keys, kept as the latest per gateway.
 
 Document: ``{gateway, kid, sent_at, interval_s?, status: {instruments: [{id, state, last_result_at,
-last_error}], backlog, last_seq, last_upload_at}, sig}``; ``sig`` is Ed25519 over the JCS form of
+last_error, calibration_due?}], backlog, last_seq, last_upload_at}, sig}``; ``calibration_due`` (a
+``YYYY-MM-DD`` date or null) is optional: older gateways do not send it. ``sig`` is Ed25519 over the JCS form of
 the document without ``sig`` (the same rule as envelopes). A heartbeat older than the stored one
 is refused, so a replayed document cannot make a dead gateway look alive for longer.
 """
@@ -9,15 +10,16 @@ is refused, so a replayed document cannot make a dead gateway look alive for lon
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from protocols.calibration import parse_due_date
 from protocols.envelope import b64url_decode, canonical
 from protocols.errors import EnvelopeError
 
@@ -37,6 +39,12 @@ class InstrumentStatus(_Lenient):
     state: str = Field(min_length=1, max_length=16)
     last_result_at: str | None = Field(default=None, max_length=40)
     last_error: str | None = Field(default=None, max_length=1000)
+    calibration_due: date | None = None
+
+    @field_validator("calibration_due", mode="before")
+    @classmethod
+    def _due_date(cls, value: object) -> date | None:
+        return None if value is None else parse_due_date(value)
 
 
 class GatewayStatus(_Lenient):

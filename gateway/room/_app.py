@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -54,7 +55,8 @@ def build_app(room: RoomContext) -> Starlette:
         return lang if lang in LANGUAGES else "zh"
 
     def instruments_html(lang: str) -> str:
-        cards = instrument_cards(list(room.health.instruments.values()), room.labels.queued())
+        cards = instrument_cards(list(room.health.instruments.values()), room.labels.queued(),
+                                 datetime.now().astimezone().date())
         return str(parts.instrument_list(cards, text_for(lang), lang))  # type: ignore[attr-defined]
 
     def render_page(request: Request, form: FormOutcome | None = None, status: int = 200) -> HTMLResponse:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+
+from protocols.calibration import CalibrationState, calibration_state
 
 from ..health import InstrumentHealth
 from ..label_store import QueuedLabel
 from ..labels import KIT_EXPIRED_FLAG, UNLABELLED_FLAG
 from ..outbox import StoredEnvelope
+from ..sink import CALIBRATION_OVERDUE_FLAG
 
 VERDICT_CLASSES = {"negative": "negative", "positive": "positive", "invalid": "invalid"}
 
@@ -37,7 +40,8 @@ def result_row(envelope: StoredEnvelope) -> ResultRow:
     """The row of a stored envelope, read from the exact signed text."""
     result = json.loads(envelope.text)["result"]
     sample, measurement, flags = result["sample"], result["measurement"], result["qc"]["flags"]
-    known = {UNLABELLED_FLAG: "unlabelled", KIT_EXPIRED_FLAG: "kit_expired"}
+    known = {UNLABELLED_FLAG: "unlabelled", KIT_EXPIRED_FLAG: "kit_expired",
+             CALIBRATION_OVERDUE_FLAG: "calibration_overdue"}
     detail = " · ".join(str(sample[key]) for key in ("category", "stall", "barcode", "id") if sample.get(key))
     value = measurement.get("value")
     flag_keys = [known[flag] for flag in flags if flag in known]
@@ -67,7 +71,7 @@ def _clock_time(stamp: str) -> str:
 
 @dataclass(frozen=True)
 class InstrumentCard:
-    """One instrument with its state and the labels waiting for its results."""
+    """One instrument with its state, calibration due date and the labels waiting for its results."""
 
     id: str
     driver: str
@@ -75,15 +79,22 @@ class InstrumentCard:
     results: int
     last_result: str | None
     queued: list[QueuedLabel]
+    calibration_due: str | None = None
+    calibration: CalibrationState | None = None
+    """State of ``calibration_due`` on the day the page is drawn (None: no due date configured)."""
 
 
-def instrument_cards(instruments: list[InstrumentHealth], queued: list[QueuedLabel]) -> list[InstrumentCard]:
-    """Cards in config order, each with its queued labels in binding order."""
+def instrument_cards(instruments: list[InstrumentHealth], queued: list[QueuedLabel],
+                     today: date) -> list[InstrumentCard]:
+    """Cards in config order, each with its queued labels in binding order and its calibration state on ``today``."""
     return [
         InstrumentCard(
             id=entry.id, driver=entry.driver, state=entry.state, results=entry.results,
             last_result=_clock_time(entry.last_result_at) if entry.last_result_at else None,
             queued=[item for item in queued if item.label.instrument == entry.id],
+            calibration_due=entry.calibration_due,
+            calibration=None if entry.calibration_due is None
+            else calibration_state(date.fromisoformat(entry.calibration_due), today),
         )
         for entry in instruments
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,25 @@ def test_value_rules_name_key_and_line(tmp_path, old, new, expected):
     path = write(tmp_path, VALID.replace(old, new))
     [issue] = errors_of(path)
     assert issue.startswith(f"{path}{expected}"), issue
+
+
+def test_calibration_due_is_a_toml_date_or_an_iso_string(tmp_path):
+    text = VALID.replace('driver = "enzyme_inhibition"\n', 'driver = "enzyme_inhibition"\ncalibration_due = 2027-03-01\n')
+    text = text.replace("enabled = false", 'enabled = false\ncalibration_due = "2026-12-31"')
+    config = load_config(write(tmp_path, text))
+    assert [i.calibration_due for i in config.instruments] == [date(2027, 3, 1), date(2026, 12, 31)]
+    assert load_config(write(tmp_path, VALID)).instruments[0].calibration_due is None
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ('"2027-02-30"', "'2027-02-30' is not a calendar date (day is out of range for month)"),
+        ('"01/03/2027"', "must be a date written YYYY-MM-DD, got '01/03/2027'"),
+        ("2027-03-01T08:00:00", "must be a date without a time of day, got 2027-03-01T08:00:00"),
+        ("20270301", "must be a date (YYYY-MM-DD), got int 20270301"),
+    ],
+)
+def test_bad_calibration_due_names_file_line_and_key(tmp_path, value, why):
+    path = write(tmp_path, VALID.replace("enabled = false", f"enabled = false\ncalibration_due = {value}"))
+    assert errors_of(path) == [f"{path}:26: instruments[1].calibration_due: {why}"]

@@ -13,15 +13,16 @@ from gateway.label_store import LabelBook
 from gateway.labels import SampleLabel
 from gateway.room import ResultFeed
 from gateway.room._app import RoomContext, build_app
+from gateway.sink import flag_calibration_overdue
 from gateway.uplink_base import UplinkStats
 
 from .conftest import GATEWAY_ID, now, result
 
 
-def page_of(outbox, *, lang: str = "zh") -> str:
+def page_of(outbox, *, lang: str = "zh", calibration_due: date | None = None) -> str:
     """The page as served by the room app for this outbox (ASGI in this thread: SQLite stays on it)."""
     health = Health(GATEWAY_ID, "http", UplinkStats())
-    health.add_instrument("ei-01", "enzyme_inhibition", enabled=True)
+    health.add_instrument("ei-01", "enzyme_inhibition", enabled=True, calibration_due=calibration_due)
     app = build_app(RoomContext(gateway_id=GATEWAY_ID, site_name="七星岗农贸市场", health=health, outbox=outbox,
                                 labels=LabelBook(outbox, now), feed=ResultFeed()))
 
@@ -61,3 +62,22 @@ def test_rows_mark_verdicts_labels_and_kit(outbox):
 def test_result_text_is_escaped(outbox):
     outbox.append(result(1).model_copy(update={"operator": "<script>alert(1)</script>"}), "k1")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in row(page_of(outbox), 1)
+
+
+def card(page: str) -> str:
+    match = re.search(r'<article class="card" id="instrument-ei-01".*?</article>', page, re.S)
+    assert match, "no card for ei-01"
+    return match.group(0)
+
+
+def test_overdue_calibration_is_warned_on_the_card_and_flagged_on_its_results(outbox):
+    lapsed = date(2001, 1, 1)
+    outbox.append(flag_calibration_overdue(result(1), lapsed), "k1")
+    page = page_of(outbox, calibration_due=lapsed)
+    warned = card(page)
+    assert 'data-calibration="overdue"' in warned and "校准有效期至" in warned and "2001-01-01" in warned
+    assert "⚠" in warned and "校准已过期" in warned
+    assert "校准过期" in row(page, 1)
+    in_date = card(page_of(outbox, lang="en", calibration_due=date(2099, 12, 31)))
+    assert 'data-calibration="ok"' in in_date and "2099-12-31" in in_date and "overdue" not in in_date
+    assert "校准" not in card(page_of(outbox))  # none configured: nothing shown

@@ -64,6 +64,34 @@ def test_console_shows_the_district_with_gateway_health(lims: Lims) -> None:
     assert re.search(r'id="sum-positives_today"[^>]*><span>今日阳性</span><b>1</b>', page)
 
 
+def test_console_marks_overdue_and_soon_due_calibration(lims: Lims) -> None:
+    (a, _, _), users = _seeded(lims)
+    today = datetime.now(ZONE).date()
+    dues = {"ei-01": today - timedelta(days=1), "gr-01": today + timedelta(days=10),
+            "aq-01": today + timedelta(days=100), "ei-02": None}
+    instruments = [{"id": name, "state": "online", "last_result_at": None, "last_error": None,
+                    "calibration_due": None if due is None else due.isoformat()} for name, due in dues.items()]
+    status = {"instruments": instruments, "backlog": 0, "last_seq": a.seq, "last_upload_at": None}
+    assert post(lims, a.gateway, beat(a, status=status)).status_code == 200
+    row = _row(lims.client.get("/console/health", headers=users["regulator_yz"]).text, f"gw-{a.gateway}")
+    cells = {name: _instrument(row, name) for name in dues}
+    assert 'data-calibration="overdue"' in cells["ei-01"] and "⚠ </span>校准已过期" in cells["ei-01"]
+    assert f"校准有效期至 <time datetime=\"{dues['ei-01']}\">{dues['ei-01']}</time>" in cells["ei-01"]
+    assert 'data-calibration="due_soon"' in cells["gr-01"] and "即将到期" in cells["gr-01"]
+    assert "校准已过期" not in cells["gr-01"]
+    assert 'data-calibration="ok"' in cells["aq-01"] and str(dues["aq-01"]) in cells["aq-01"]
+    assert "即将到期" not in cells["aq-01"] and "校准已过期" not in cells["aq-01"]
+    assert "校准" not in cells["ei-02"]  # not configured at the gateway
+    english = lims.client.get("/console/health?lang=en", headers=users["regulator_yz"]).text
+    assert "Calibration overdue" in _instrument(_row(english, f"gw-{a.gateway}"), "ei-01")
+
+
+def _instrument(row: str, name: str) -> str:
+    match = re.search(rf'<div class="instrument" data-instrument="{name}".*?</div>(?:</div>)?', row, re.S)
+    assert match, name
+    return match.group(0)
+
+
 def _received_ago(lims: Lims, gateway: str, age: timedelta) -> None:
     """Make the stored heartbeat of ``gateway`` look ``age`` old."""
     with lims.engine.begin() as conn:

@@ -81,6 +81,22 @@ def test_refusals_say_why(lims: Lims, gateway: SigningGateway, name: str, status
     assert lims.scalar("SELECT count(*) FROM gateway_heartbeats") == 0
 
 
+def test_calibration_due_is_optional_and_checked(lims: Lims, gateway: SigningGateway) -> None:
+    lims.enrol(gateway)
+    assert "calibration_due" not in STATUS["instruments"][0]  # an older gateway's document
+    assert post(lims, gateway.gateway, beat(gateway)).status_code == 200
+    dated = [{**STATUS["instruments"][0], "calibration_due": "2027-03-01"},
+             {"id": "gr-01", "state": "online", "last_result_at": None, "last_error": None, "calibration_due": None}]
+    assert post(lims, gateway.gateway, beat(gateway, status={**STATUS, "instruments": dated})).status_code == 200
+    stored = json.loads(lims.scalar("SELECT document FROM gateway_heartbeats"))
+    assert [i["calibration_due"] for i in stored["status"]["instruments"]] == ["2027-03-01", None]
+    bad = [{**STATUS["instruments"][0], "calibration_due": "2027-02-30"}]
+    refused = post(lims, gateway.gateway, beat(gateway, status={**STATUS, "instruments": bad}))
+    assert refused.status_code == 422
+    assert "status.instruments.0.calibration_due" in refused.json()["detail"]
+    assert "not a calendar date" in refused.json()["detail"]
+
+
 def test_revoked_key_unknown_gateway_and_replay_are_refused(lims: Lims, gateway: SigningGateway) -> None:
     lims.enrol(gateway)
     first = beat(gateway)

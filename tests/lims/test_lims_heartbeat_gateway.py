@@ -27,7 +27,7 @@ def _config(folder: Path, url: str, **lims: Any) -> Any:
         "lims": {"url": url, **lims},
         "room_page": {"enabled": False},
         "instruments": [{"id": "ei-01", "driver": "enzyme_inhibition", "enabled": False,
-                         "options": {"port": "/dev/null"}}],
+                         "calibration_due": "2027-03-01", "options": {"port": "/dev/null"}}],
     }
     return parse_config(data, source=folder / "gateway.toml")
 
@@ -75,7 +75,8 @@ def test_daemon_posts_signed_heartbeats_every_interval(tmp_path: Path) -> None:
         document = json.loads(_stored(url)[0][0])
     assert document["gateway"] == "gw-yz-market-07" and document["interval_s"] == 0.2
     assert document["status"]["instruments"] == [
-        {"id": "ei-01", "state": "offline", "last_result_at": None, "last_error": "disabled in the config"}]
+        {"id": "ei-01", "state": "offline", "last_result_at": None, "last_error": "disabled in the config",
+         "calibration_due": "2027-03-01"}]
     assert document["status"]["backlog"] == 0 and document["status"]["last_seq"] == 0
     assert set(document) == {"gateway", "kid", "sent_at", "interval_s", "status", "sig"}
 
@@ -91,7 +92,7 @@ def test_document_is_built_from_the_health_snapshot() -> None:
     document = heartbeat_document(snapshot, "0123456789abcdef", datetime(2026, 1, 1, tzinfo=timezone.utc), 30.0)
     assert document["status"] == {
         "instruments": [{"id": "ei-01", "state": "error", "last_result_at": "2026-01-01T08:00:00.000+08:00",
-                         "last_error": "OSError: gone"}],
+                         "last_error": "OSError: gone", "calibration_due": None}],
         "backlog": 7, "last_seq": 10, "last_upload_at": "2026-01-01T08:00:01.000+08:00"}
     assert document["sent_at"] == "2026-01-01T00:00:00.000+00:00"
 
