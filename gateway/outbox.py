@@ -99,6 +99,7 @@ class Outbox:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
             self._claim_gateway_id()
+            self._scope_source_keys()
         except sqlite3.Error as exc:
             raise OutboxError(f"{self.path}: cannot open outbox: {exc}") from exc
 
@@ -110,6 +111,14 @@ class Outbox:
             self._db.close()
             raise OutboxError(f"{self.path}: outbox belongs to gateway {stored!r}, not {self.gateway_id!r}")
 
+    def _scope_source_keys(self) -> None:
+        """Once per file: keys stored before they were kept per instrument get their instrument prefix."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM meta WHERE name = 'source_keys'").fetchone() is None:
+                db.execute("UPDATE envelopes SET source_key = json_extract(envelope, '$.result.instrument.id')"
+                           " || '/' || source_key WHERE source_key IS NOT NULL")
+                db.execute("INSERT INTO meta (name, value) VALUES ('source_keys', 'per_instrument')")
+
     def close(self) -> None:
         """Close the connection (a WAL checkpoint happens on the last close)."""
         self._db.close()
@@ -118,9 +127,14 @@ class Outbox:
                prepare: Prepare | None = None) -> StoredEnvelope | None:
         """Seal ``result`` as the next envelope and commit it; None if ``source_key`` is stored already.
 
+        A source key is the reading's identity at its instrument, so it is kept per instrument
+        (``<instrument id>/<source key>``): two instruments whose keys coincide (an unset or copied
+        serial) never take each other's readings for "already stored".
         ``prepare`` runs in the same transaction, after the duplicate check, so what it writes
         commits or rolls back with the envelope and a known reading never reaches it.
         """
+        if source_key is not None:
+            source_key = f"{result.instrument.id}/{source_key}"
         with self.transaction() as db:
             if source_key is not None and db.execute(
                 "SELECT 1 FROM envelopes WHERE source_key = ?", (source_key,)

@@ -38,8 +38,36 @@ def test_same_source_key_is_stored_once(outbox):
     assert outbox.append(result(1), "src:1") is None
     assert outbox.append(result(2), None) is not None
     assert outbox.append(result(3), None) is not None  # None never dedupes
-    assert [s.source_key for s in outbox.pending(10)] == ["src:1", None, None]
+    assert [s.source_key for s in outbox.pending(10)] == ["ei-01/src:1", None, None]  # kept per instrument
     assert outbox.counts().last_seq == 3
+
+
+def _of_instrument(n: int, instrument_id: str):
+    reading = result(n)
+    return reading.model_copy(update={"instrument": reading.instrument.model_copy(update={"id": instrument_id})})
+
+
+def test_the_same_key_at_two_instruments_is_two_readings(outbox):
+    """Two readers reporting the same serial (unset, copied): neither reading is dropped as "already stored"."""
+    assert outbox.append(_of_instrument(1, "gold-01"), "000000:41") is not None
+    assert outbox.append(_of_instrument(2, "gold-02"), "000000:41") is not None
+    assert outbox.append(_of_instrument(1, "gold-01"), "000000:41") is None  # gold-01 re-sent it: known
+    assert [s.source_key for s in outbox.pending(10)] == ["gold-01/000000:41", "gold-02/000000:41"]
+
+
+def test_an_outbox_written_before_keys_were_per_instrument_is_upgraded_once(tmp_path, private_key):
+    path = tmp_path / "box.sqlite3"
+    old = Outbox(path, gateway_id=GATEWAY_ID, private_key=private_key, clock=now)
+    old.append(result(1), "src:1")
+    old.close()
+    with sqlite3.connect(path) as db:  # as the earlier version left it: bare keys, no meta row
+        db.execute("UPDATE envelopes SET source_key = 'src:1'")
+        db.execute("DELETE FROM meta WHERE name = 'source_keys'")
+    for _ in range(2):  # the upgrade runs once; a second open changes nothing
+        box = Outbox(path, gateway_id=GATEWAY_ID, private_key=private_key, clock=now)
+        assert [s.source_key for s in box.pending(10)] == ["ei-01/src:1"]
+        assert box.append(result(1), "src:1") is None  # the instrument re-sends: still known
+        box.close()
 
 
 def test_reopened_outbox_continues_the_chain(tmp_path, private_key):
@@ -84,7 +112,7 @@ def test_database_is_wal_with_full_sync_and_row_per_envelope(outbox):
     db = sqlite3.connect(outbox.path)
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     row = db.execute("SELECT seq, result_id, source_key, state, attempts, created_at FROM envelopes").fetchone()
-    assert row[0] == 1 and row[2:5] == ("src:1", "pending", 0) and "T" in row[5]
+    assert row[0] == 1 and row[2:5] == ("ei-01/src:1", "pending", 0) and "T" in row[5]
     db.close()
     assert outbox._db.execute("PRAGMA synchronous").fetchone() == (2,)  # 2 = FULL
 
@@ -92,6 +120,7 @@ def test_database_is_wal_with_full_sync_and_row_per_envelope(outbox):
 def test_failed_seal_leaves_no_row_and_no_gap(outbox):
     class Broken:
         id = "x"
+        instrument = result(1).instrument
 
         def to_wire(self):
             return {"value": float("nan")}  # JCS cannot encode NaN
