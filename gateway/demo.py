@@ -25,6 +25,7 @@ from .procs import Child, ChildError, python_module, start
 
 SITE = {"id": "yz-market-07", "kind": "market", "name": "渝中区七星岗农贸市场"}
 GATEWAY_ID = "gw-demo-01"
+DISTRICT_ID = "yz"
 
 
 def free_port() -> int:
@@ -152,14 +153,23 @@ def prepare_gateway(data_dir: Path, lims: Lims, instruments: list[dict[str, obje
     return config_path
 
 
-def create_demo_manager(lims: Lims) -> tuple[str, str]:
-    """Create a market manager for the demo site; return (username, password)."""
-    username, password = "demo.manager", secrets.token_urlsafe(9)
-    answer = httpx.post(f"{lims.url}/api/v1/admin/users", headers={"Authorization": f"Bearer {lims.admin_token}"},
-                        json={"username": username, "password": password, "role": "manager",
-                              "site_ids": [SITE["id"]]}, timeout=10)
-    answer.raise_for_status()
-    return username, password
+def create_demo_people(lims: Lims) -> dict[str, tuple[str, str]]:
+    """Put the demo site in district 渝中区 and create its market manager and the district's regulator.
+
+    Returns role -> (username, password).
+    """
+    def admin(method: str, path: str, body: dict[str, object]) -> None:
+        answer = httpx.request(method, f"{lims.url}/api/v1/admin{path}", json=body, timeout=10,
+                               headers={"Authorization": f"Bearer {lims.admin_token}"})
+        answer.raise_for_status()
+
+    admin("POST", "/districts", {"id": DISTRICT_ID, "name": "渝中区"})
+    admin("PUT", f"/sites/{SITE['id']}", {"kind": SITE["kind"], "name": SITE["name"], "district_id": DISTRICT_ID})
+    people = {}
+    for role, scope in (("manager", {"site_ids": [SITE["id"]]}), ("regulator", {"district_id": DISTRICT_ID})):
+        people[role] = (f"demo.{role}", secrets.token_urlsafe(9))
+        admin("POST", "/users", {"username": people[role][0], "password": people[role][1], "role": role, **scope})
+    return people
 
 
 def start_gateway(config_path: Path, logs: Path) -> Child:
@@ -200,10 +210,11 @@ def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, co
         config_path = prepare_gateway(data_dir, lims, instruments, room_port)
         children.append(start_gateway(config_path, logs))
         console.print(f"test-room page:   [bold]http://127.0.0.1:{room_port}/[/bold]  (label samples here)")
-        username, password = create_demo_manager(lims)
+        people = create_demo_people(lims)
         console.print(f"公示 public notice: [bold]{lims.url}/public/sites/{SITE['id']}[/bold]")
         console.print(f"market board:     [bold]{lims.url}/board/{SITE['id']}[/bold]"
-                      f"  (log in as {username} / {password})")
+                      f"  (log in as {' / '.join(people['manager'])})")
+        console.print(f"regulator console: [bold]{lims.url}/console[/bold]  (log in as {' / '.join(people['regulator'])})")
         console.print(f"logs in {logs}")
         _wait_for_results(lims, results, {str(i["id"]) for i in instruments}, children, console)
         console.print(f"{stored_count(lims.url)} result(s) stored at the LIMS after {time.monotonic() - started:.1f} s")

@@ -39,3 +39,35 @@ def test_demo_exports_a_bundle_that_verifies(tmp_path):
     mismatches = [(r["instrument"]["id"], r["verdict"], recompute(r)) for r in results if recompute(r) != r["verdict"]]
     assert mismatches == []
     assert Counter(r["verdict"] for r in results)["negative"] > 0
+
+
+def test_running_demo_prints_logins_that_open_the_board_and_the_console(tmp_path):
+    """`kuaijian demo` until Ctrl-C: the printed manager and regulator logins work on the printed pages."""
+    import re
+    import signal
+    import time
+
+    import httpx
+
+    log = tmp_path / "demo.log"
+    with log.open("wb") as sink:
+        demo = subprocess.Popen([KUAIJIAN, "demo", "--port", "0", "--data-dir", str(tmp_path / "demo")],
+                                stdout=sink, stderr=subprocess.STDOUT)
+    pages = r"(?P<url>http://127\.0\.0\.1:\d+/(?:board/[\w-]+|console))\s+\(log in as (?P<user>\S+) / (?P<pw>\S+)\)"
+    try:
+        deadline = time.monotonic() + 60
+        while len(found := re.findall(pages, log.read_text(errors="replace"))) < 2:
+            assert demo.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")
+            time.sleep(0.2)  # polling the demo's own output file for the lines it prints
+        for url, user, password in found:
+            base = url.split("/", 3)[:3]
+            with httpx.Client(base_url="/".join(base), timeout=10) as http:
+                login = http.post("/api/v1/auth/login", json={"username": user, "password": password})
+                assert login.status_code == 200, login.text
+                page = http.get(url, headers={"Authorization": f"Bearer {login.json()['token']}"})
+                assert page.status_code == 200, page.text[:500]
+                assert ("gw-demo-01" if url.endswith("/console") else "七星岗农贸市场") in page.text
+        assert {user for _, user, _ in found} == {"demo.manager", "demo.regulator"}
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        assert demo.wait(60) in (0, 130), log.read_text(errors="replace")
