@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from drivers import registry
-from drivers.base import Driver, DriverContext, ResultSink
+from drivers.base import Driver, ResultSink
 
 from .config import GatewayConfig, InstrumentSection
 from .errors import GatewayError
