@@ -9,7 +9,6 @@ belong to the day. Leaves are the raw 32-byte envelope hashes in that order.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from . import envelope as env
 from .errors import RemoteProtocolError
 from .merkle import merkle_root
+from .treehead import parse_json_line
 
 VERSION = 1
 MEMBERS = frozenset({"v", "date", "count", "ranges", "merkle_root", "audit_head", "created_at", "kid", "sig"})
@@ -131,9 +131,4 @@ def verify_checkpoint_signature(doc: dict[str, Any], public_raw: bytes) -> None:
 
 def parse_checkpoint_line(line: bytes) -> dict[str, Any]:
     """One line of checkpoints.jsonl as a well-formed checkpoint; ``CheckpointError`` says why not."""
-    try:
-        doc = json.loads(line)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"not valid JSON ({exc})") from exc
-    check_checkpoint_shape(doc)
-    return doc  # type: ignore[no-any-return]
+    return parse_json_line(line, check_checkpoint_shape, CheckpointError)

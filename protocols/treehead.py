@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -94,11 +95,16 @@ def verify_cosignature(doc: dict[str, Any], cosignature: Any, witness_raw: bytes
         raise TreeHeadError(f"witness {cosignature['kid']} co-signature of tree size {doc.get('size')} does not verify")
 
 
-def parse_tree_head_line(line: bytes) -> dict[str, Any]:
-    """One line of treeheads.jsonl as a well-formed tree head; ``TreeHeadError`` says why not."""
+def parse_json_line(line: bytes, check: Callable[[Any], None], error: type[RemoteProtocolError]) -> dict[str, Any]:
+    """One JSONL line as a document that passes ``check``; ``error`` says why not."""
     try:
         doc = json.loads(line)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TreeHeadError(f"not valid JSON ({exc})") from exc
-    check_tree_head_shape(doc)
+        raise error(f"not valid JSON ({exc})") from exc
+    check(doc)
     return doc  # type: ignore[no-any-return]
+
+
+def parse_tree_head_line(line: bytes) -> dict[str, Any]:
+    """One line of treeheads.jsonl as a well-formed tree head; ``TreeHeadError`` says why not."""
+    return parse_json_line(line, check_tree_head_shape, TreeHeadError)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocols.merkle import EMPTY_ROOT, leaf_hash, merkle_root
@@ -69,6 +69,7 @@ def _tree(d: list[bytes]) -> SubtreeHasher:
     return SubtreeHasher([leaf_hash(x) for x in d])
 
 
+@settings(deadline=None)
 @given(entries, st.data())
 def test_inclusion_proof_is_rfc_path_and_verifies(d: list[bytes], data: st.DataObject) -> None:
     size = data.draw(st.integers(1, len(d)))
@@ -80,6 +81,7 @@ def test_inclusion_proof_is_rfc_path_and_verifies(d: list[bytes], data: st.DataO
     verify_inclusion(leaf_hash(d[index]), index, size, proof, _mth(d[:size]))
 
 
+@settings(deadline=None)
 @given(entries, st.data())
 def test_consistency_proof_is_rfc_subproof_and_verifies(d: list[bytes], data: st.DataObject) -> None:
     second = data.draw(st.integers(1, len(d)))
@@ -90,6 +92,7 @@ def test_consistency_proof_is_rfc_subproof_and_verifies(d: list[bytes], data: st
     verify_consistency(first, second, _mth(d[:first]), _mth(d[:second]), proof)
 
 
+@settings(deadline=None)
 @given(entries, st.data())
 def test_inclusion_fails_for_any_other_leaf_index_or_path(d: list[bytes], data: st.DataObject) -> None:
     size = data.draw(st.integers(1, len(d)))
@@ -113,6 +116,7 @@ def test_inclusion_fails_for_any_other_leaf_index_or_path(d: list[bytes], data: 
         verify_inclusion(leaf, index, size, [*proof, root], root)
 
 
+@settings(deadline=None)
 @given(entries, st.data())
 def test_consistency_fails_when_history_is_rewritten(d: list[bytes], data: st.DataObject) -> None:
     if len(d) < 2:
