@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from .events import RejectReason
 
 STX, ETX, EOT, ENQ, ACK, LF, CR, NAK, ETB = 0x02, 0x03, 0x04, 0x05, 0x06, 0x0A, 0x0D, 0x15, 0x17
+DEL = 0x7F
 MAX_TEXT = 240
 """At most 240 text bytes per frame; longer records continue in ETB frames."""
 
 _TERMINATORS = frozenset({ETX, ETB})
-_RESYNC = frozenset({STX, EOT, ENQ})
-"""Bytes that start something new: a bad frame ends just before them."""
-_FORBIDDEN_IN_TEXT = frozenset({STX, EOT, ENQ, ACK, NAK, LF})
+FORBIDDEN_IN_TEXT = frozenset(range(0x20)) - {CR, ETX, ETB} | {DEL}
+"""Control bytes a frame's text may not hold: every C0 control but CR (the record end), and DEL.
+ETX/ETB end the text; the other C0 controls (SOH, STX, EOT, ENQ, ACK, BEL, LF, DLE, DC1-DC4, NAK,
+SYN, ESC, ...) are E1381's restricted characters or line damage."""
 _HEX = b"0123456789ABCDEF"
 
 
@@ -43,45 +45,60 @@ class GoodFrame:
 
 @dataclass(frozen=True)
 class BadFrame:
-    """A malformed frame: its first ``consumed`` bytes are dropped (the rest is noise until STX/EOT/ENQ)."""
+    """A malformed frame, known bad at byte ``offset``: ``data`` is the frame up to that byte.
+
+    ``data`` (``consumed`` bytes) is dropped from the buffer. ``ended`` is True when ``data`` ends
+    with the frame's own LF; otherwise the rest of the frame, up to its LF, is still to come.
+    """
 
     reason: RejectReason
     offset: int
     data: bytes
     consumed: int
+    ended: bool
 
 
 def scan_frame(buf: bytes | bytearray) -> GoodFrame | BadFrame | None:
-    """Scan one frame at the start of ``buf`` (which begins with STX); None = need more bytes."""
+    """Scan one frame at the start of ``buf`` (which begins with STX); None = need more bytes.
+
+    A frame is judged bad at the first byte that makes it so, never later.
+    """
     if len(buf) < 2:
         return None
     if not 0x30 <= buf[1] <= 0x37:
         return _bad(buf, "bad_frame_number", 1)
-    end = None
-    for i in range(2, len(buf)):
-        byte = buf[i]
-        if byte in _TERMINATORS:
-            end = i
-            break
-        if byte in _FORBIDDEN_IN_TEXT:
-            return _bad(buf, "control_in_text", i)
-        if i - 2 >= MAX_TEXT:
-            return BadFrame("frame_too_long", i, bytes(buf[: i + 1]), i + 1)
-    if end is None or len(buf) < end + 5:
+    end = _text_end(buf)
+    if isinstance(end, BadFrame) or end is None:
+        return end
+    for j in range(end + 1, min(len(buf), end + 3)):
+        if buf[j] not in _HEX:
+            return _bad(buf, "bad_checksum", j)
+    for j, wanted in ((end + 3, CR), (end + 4, LF)):
+        if j < len(buf) and buf[j] != wanted:
+            return _bad(buf, "missing_crlf", j)
+    if len(buf) < end + 5:
         return None
-    for j in range(end + 1, end + 5):
-        if buf[j] in _RESYNC:
-            return _bad(buf, "bad_checksum" if j < end + 3 else "missing_crlf", j)
-    if buf[end + 3] != CR or buf[end + 4] != LF:
-        j = end + 3 if buf[end + 3] != CR else end + 4
-        return BadFrame("missing_crlf", j, bytes(buf[: j + 1]), j + 1)
     if bytes(buf[end + 1 : end + 3]) != checksum(bytes(buf[1 : end + 1])):
-        return BadFrame("bad_checksum", end + 1, bytes(buf[: end + 5]), end + 5)
+        return _bad(buf, "bad_checksum", end + 1, end + 5)
     raw = bytes(buf[: end + 5])
     return GoodFrame(buf[1] - 0x30, raw[2:end], buf[end] == ETX, raw)
 
 
-def _bad(buf: bytes | bytearray, reason: RejectReason, offset: int) -> BadFrame:
-    """Reject at ``offset``; a resync byte there is left for the caller, any other byte is dropped."""
-    consumed = offset if buf[offset] in _RESYNC else offset + 1
-    return BadFrame(reason, offset, bytes(buf[: offset + 1]), consumed)
+def _text_end(buf: bytes | bytearray) -> int | BadFrame | None:
+    """Index of the ETX/ETB ending the text, a BadFrame for a forbidden or 241st byte, None = more."""
+    for i in range(2, len(buf)):
+        byte = buf[i]
+        if byte in _TERMINATORS:
+            return i
+        if byte in FORBIDDEN_IN_TEXT:
+            return _bad(buf, "control_in_text", i)
+        if i - 2 >= MAX_TEXT:
+            return _bad(buf, "frame_too_long", i)
+    return None
+
+
+def _bad(buf: bytes | bytearray, reason: RejectReason, offset: int, consumed: int | None = None) -> BadFrame:
+    """Reject at ``offset``; the frame is dropped through that byte (or through ``consumed`` bytes)."""
+    consumed = offset + 1 if consumed is None else consumed
+    ended = reason != "control_in_text" and buf[consumed - 1] == LF  # an LF in the text is not its end
+    return BadFrame(reason, offset, bytes(buf[:consumed]), consumed, ended)

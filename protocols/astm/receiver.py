@@ -6,6 +6,8 @@ has stored the message and calls ``confirm_message()``: the instrument treats th
 If storing outlasted the sender's reply timer, ``confirm_message(ack=False)`` sends no ACK: the
 sender has ended that transfer and will send the message again, so a late ACK would only be taken
 as the reply to its next ENQ or frame.
+Every frame gets exactly one reply: a bad frame is NAKed at its first bad byte and the rest of it,
+through its LF, is ignored (control bytes in it included).
 The machine never reads a clock: ``waiting_for`` says which timer the caller should run and
 ``timeout()`` is called when it fires.
 
@@ -20,7 +22,7 @@ import enum
 from collections import deque
 
 from . import events as ev
-from ._frame import ACK, ENQ, EOT, NAK, STX, BadFrame, GoodFrame, scan_frame
+from ._frame import ACK, ENQ, EOT, LF, NAK, STX, BadFrame, GoodFrame, scan_frame
 from .errors import AstmLocalError
 from .message import split_records
 
@@ -105,6 +107,8 @@ class AstmLinkReceiver:
         self._raw = bytearray()
         self._records = 0
         self._frames = 0
+        self._skipping = False
+        """A frame was NAKed before its end: its remaining bytes, through its LF, get no reply."""
 
     @property
     def pending_bytes(self) -> int:
@@ -152,6 +156,7 @@ class AstmLinkReceiver:
         self._events.append(ev.TimeoutExpired(waiting_for))
         self._terminate(_In.TIMEOUT, "timeout")
         self._buffer.clear()
+        self._skipping = False
 
     def _move(self, what: _In) -> None:
         try:
@@ -169,6 +174,8 @@ class AstmLinkReceiver:
             self._move(_In.ENQ)
             self._establish()
             return True
+        if self._skipping:
+            return self._skip_rest_of_frame()
         self._discard_until({STX, ENQ, EOT})
         if not self._buffer:
             return bool(self._events)
@@ -183,6 +190,16 @@ class AstmLinkReceiver:
         else:
             return self._frame()
         return True
+
+    def _skip_rest_of_frame(self) -> bool:
+        """Drop the rest of a NAKed frame through its LF (control bytes in it included)."""
+        end = self._buffer.find(LF)
+        self._skipping = end < 0
+        cut = len(self._buffer) if end < 0 else end + 1
+        if cut:
+            self._events.append(ev.BytesDiscarded(bytes(self._buffer[:cut])))
+            del self._buffer[:cut]
+        return bool(self._buffer) or bool(self._events)
 
     def _discard_until(self, wanted: set[int]) -> None:
         end = next((i for i, byte in enumerate(self._buffer) if byte in wanted), len(self._buffer))
@@ -215,6 +232,7 @@ class AstmLinkReceiver:
             return False
         if isinstance(scanned, BadFrame):
             del self._buffer[: scanned.consumed]
+            self._skipping = not scanned.ended
             self._reject(scanned.reason, scanned.offset, scanned.data)
             return True
         del self._buffer[: len(scanned.raw)]

@@ -52,7 +52,40 @@ def test_scan_frame_needs_more_bytes_until_lf():
     assert (scanned.fn, scanned.text, scanned.final, scanned.raw) == (1, b"L|1|N\r", True, frame)
 
 
-def test_scan_frame_stops_a_bad_frame_before_a_new_stx():
+def test_scan_frame_rejects_a_stx_inside_the_text_and_knows_the_frame_has_not_ended():
     scanned = scan_frame(b"\x021abc\x02")
     assert isinstance(scanned, BadFrame)
-    assert (scanned.reason, scanned.offset, scanned.consumed) == ("control_in_text", 5, 5)
+    assert (scanned.reason, scanned.offset, scanned.consumed, scanned.ended) == ("control_in_text", 5, 6, False)
+
+
+@pytest.mark.parametrize("control", [0x00, 0x01, 0x07, 0x09, 0x10, 0x11, 0x16, 0x1B, 0x1F, 0x7F])
+def test_scan_frame_rejects_control_bytes_in_the_text_at_that_byte(control):
+    frame = build_frame(1, b"R|1|" + bytes([control]) + b"|x\r", final=True)
+    for cut in range(7, len(frame) + 1):  # known bad as soon as the byte is in
+        scanned = scan_frame(frame[:cut])
+        assert isinstance(scanned, BadFrame)
+        assert (scanned.reason, scanned.offset, scanned.data) == ("control_in_text", 6, frame[:7])
+
+
+def test_scan_frame_accepts_utf8_and_printable_text():
+    frame = build_frame(1, "P|1|S1|||腌萝卜 ~\r".encode(), final=True)
+    assert isinstance(scan_frame(frame), GoodFrame)
+
+
+def test_scan_frame_rejects_a_frame_ending_checksum_lf_at_the_lf():
+    frame = H_WITHOUT_CR = build_frame(1, b"H|\\^&\r", final=True)[:-2] + b"\n"
+    scanned = scan_frame(H_WITHOUT_CR)
+    assert isinstance(scanned, BadFrame)
+    assert (scanned.reason, scanned.offset, scanned.data, scanned.ended) == (
+        "missing_crlf", len(frame) - 1, frame, True)
+
+
+@pytest.mark.parametrize(("tail", "reason", "offset"), [
+    (b"g", "bad_checksum", 0), (b"0\r", "bad_checksum", 1), (b"00\n", "missing_crlf", 2),
+    (b"00\rX", "missing_crlf", 3),
+])
+def test_scan_frame_judges_the_checksum_and_cr_lf_bytes_as_they_arrive(tail, reason, offset):
+    head = b"\x021L|1|N\r\x03"
+    scanned = scan_frame(head + tail)
+    assert isinstance(scanned, BadFrame)
+    assert (scanned.reason, scanned.offset) == (reason, len(head) + offset)

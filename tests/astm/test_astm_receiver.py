@@ -152,11 +152,14 @@ def test_missing_cr_lf_is_naked():
     assert sent == ACK + NAK
 
 
-def test_control_byte_in_text_is_naked_and_the_next_frame_still_accepted():
+def test_control_byte_in_text_is_naked_once_and_the_resend_accepted():
     truncated = H_FRAME_1[:5]
-    events, sent = _rejected(truncated, H_FRAME_1)
+    events, sent = _rejected(truncated, H_FRAME_1)  # the STX of H_FRAME_1 is a byte of the bad frame
     assert events[1] == FrameRejected("control_in_text", 5, truncated + b"\x02")
-    assert isinstance(events[2], FrameAccepted)
+    assert events[2] == BytesDiscarded(H_FRAME_1[1:])
+    assert sent == ACK + NAK
+    events, sent = _rejected(truncated, H_FRAME_1 + H_FRAME_1)
+    assert isinstance(events[-1], FrameAccepted)
     assert sent == ACK + NAK + ACK
 
 
