@@ -114,6 +114,20 @@ class RoomPageSection(_Section):
     recent_results: Annotated[int, Field(ge=1, le=500)] = 30
 
 
+class PlausibilitySection(_Section):
+    """``[instruments.plausibility]``: the instrument's enrolled identity and its method's shortest times.
+
+    Unset times fall back to the defaults of the result's test kind (``protocols/plausibility``);
+    unset ``serial``/``firmware`` are not checked; without ``channels`` the hourly-rate rule is off.
+    """
+
+    channel_cycle_s: Annotated[float, Field(gt=0)] | None = None
+    label_to_result_s: Annotated[float, Field(ge=0)] | None = None
+    channels: Annotated[int, Field(ge=1, le=1000)] | None = None
+    serial: Annotated[str, Field(min_length=1)] | None = None
+    firmware: Annotated[str, Field(min_length=1)] | None = None
+
+
 class InstrumentSection(_Section):
     """``[[instruments]]``: one connected analyzer and the driver that reads it."""
 
@@ -123,6 +137,7 @@ class InstrumentSection(_Section):
     options: dict[str, Any] = Field(default_factory=dict)
     calibration_due: date | None = None
     """Last day the instrument's calibration/verification is valid; later results get ``calibration_overdue``."""
+    plausibility: PlausibilitySection = Field(default_factory=PlausibilitySection)
 
     @field_validator("driver")
     @classmethod

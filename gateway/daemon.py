@@ -21,6 +21,7 @@ from .heartbeat import start_heartbeats, stop_heartbeats
 from .keys import kid_of, load_private_key
 from .label_store import LabelBook
 from .outbox import Outbox
+from .plausibility import InstrumentPlausibility, label_timing
 
 if TYPE_CHECKING:
     from .room import RoomPage
@@ -69,7 +70,10 @@ class Gateway:
         uplink = self._uplink(outbox)
         health = Health(gateway.id, self.config.lims.transport, uplink.stats)
         metrics = None
-        labels = LabelBook(outbox, self.clock) if self.config.room_page.enabled else None
+        checks = {item.id: InstrumentPlausibility(item.id, item.plausibility) for item in self.config.instruments}
+        for check in checks.values():
+            check.seed(outbox)
+        labels = LabelBook(outbox, self.clock, lambda r: label_timing(checks, r)) if self.config.room_page.enabled else None
         room = None
         beats = None
         try:
@@ -92,7 +96,7 @@ class Gateway:
             drivers = [
                 asyncio.create_task(self._supervise(item, driver, health, outbox_sink(
                     outbox, uplink, health, gateway.max_clock_skew_s, item.id, labels=labels,
-                    calibration_due=item.calibration_due, on_stored=on_stored)),
+                    calibration_due=item.calibration_due, on_stored=on_stored, plausibility=checks[item.id])),
                     name=f"driver:{item.id}")
                 for item, driver in instruments
             ]

@@ -17,11 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from protocols.plausibility import MethodTiming, label_timing_flags
 from protocols.result import TestResult
 
 from .labels import SampleLabel, apply_label, channel_key
 from .outbox import Outbox
 
+TimingOf = Callable[[TestResult], MethodTiming | None]
+"""The method timing that applies to a result (None: label timing is not checked)."""
 
 
 @dataclass(frozen=True)
@@ -42,9 +45,10 @@ def same_sample_key(result: TestResult) -> str:
 class LabelBook:
     """The label queue of one gateway, stored in its outbox; use from the daemon's loop only."""
 
-    def __init__(self, outbox: Outbox, clock: Callable[[], datetime]) -> None:
+    def __init__(self, outbox: Outbox, clock: Callable[[], datetime], timing: TimingOf = lambda result: None) -> None:
         self._outbox = outbox
         self._clock = clock
+        self._timing = timing
 
     def queue(self, label: SampleLabel) -> int:
         """Queue ``label`` behind the others of its instrument; returns its id."""
@@ -80,12 +84,12 @@ class LabelBook:
             return result  # controls and blanks are not samples: they neither take a label nor need one
         instrument, key = result.instrument.id, same_sample_key(result)
         row = db.execute(
-            "SELECT label FROM sample_labels WHERE instrument = ? AND state = 'bound' AND bound_key = ?"
+            "SELECT label, created_at FROM sample_labels WHERE instrument = ? AND state = 'bound' AND bound_key = ?"
             " ORDER BY id DESC LIMIT 1", (instrument, key)).fetchone()
         if row is not None:
-            return apply_label(result, SampleLabel.model_validate_json(row[0]))
+            return self._labelled(result, row[0], row[1])
         row = db.execute(
-            "SELECT id, label FROM sample_labels WHERE instrument = ? AND state = 'queued'"
+            "SELECT id, label, created_at FROM sample_labels WHERE instrument = ? AND state = 'queued'"
             " AND (channel IS NULL OR channel = ?) ORDER BY id LIMIT 1",
             (instrument, channel_key(result.channel))).fetchone()
         if row is None:
@@ -93,7 +97,19 @@ class LabelBook:
         db.execute(
             "UPDATE sample_labels SET state = 'bound', bound_seq = ?, bound_result_id = ?, bound_key = ?,"
             " bound_at = ? WHERE id = ?", (seq, result.id, key, self._now(), row[0]))
-        return apply_label(result, SampleLabel.model_validate_json(row[1]))
+        return self._labelled(result, row[1], row[2])
+
+    def _labelled(self, result: TestResult, label_json: str, created_at: str) -> TestResult:
+        """The label applied, plus its timing flags (written after the test, or too soon before it)."""
+        labelled = apply_label(result, SampleLabel.model_validate_json(label_json))
+        timing = self._timing(result)
+        if timing is None:
+            return labelled
+        flags = label_timing_flags(datetime.fromisoformat(created_at), datetime.fromisoformat(result.tested_at),
+                                   datetime.fromisoformat(result.received_at), timing.label_to_result_s)
+        if not flags:
+            return labelled
+        return labelled.model_copy(update={"qc": labelled.qc.model_copy(update={"flags": [*labelled.qc.flags, *flags]})})
 
     def _now(self) -> str:
         return self._clock().isoformat(timespec="milliseconds")

@@ -14,6 +14,7 @@ from protocols.result import TestResult
 from .health import Health
 from .label_store import LabelBook
 from .outbox import Outbox, StoredEnvelope
+from .plausibility import InstrumentPlausibility, add_flags
 from .uplink_base import Uplink
 
 log = logging.getLogger("gateway.daemon")
@@ -51,23 +52,29 @@ def flag_calibration_overdue(result: TestResult, calibration_due: date | None) -
 
 def outbox_sink(outbox: Outbox, uplink: Uplink, health: Health, max_skew_s: float, instrument_id: str, *,
                 labels: LabelBook | None = None, calibration_due: date | None = None,
-                on_stored: Callable[[StoredEnvelope], None] | None = None) -> ResultSink:
+                on_stored: Callable[[StoredEnvelope], None] | None = None,
+                plausibility: InstrumentPlausibility | None = None) -> ResultSink:
     """The sink handed to the driver of ``instrument_id``; returns after the commit (True) or for a known
     reading (False).
 
     With ``labels``, each sample result is bound to its queued label in the commit's transaction
     (or flagged ``unlabelled``); ``on_stored`` then hears of each new envelope (the room page feed).
     With ``calibration_due``, results tested after it are flagged ``calibration_overdue`` (still stored).
+    With ``plausibility``, the instrument's timing, rate and identity rules add their flags.
     """
 
     async def sink(result: TestResult, source_key: str | None) -> bool:
         skew = clock_skew_s(result)
         result = flag_calibration_overdue(flag_clock_skew(result, skew, max_skew_s), calibration_due)
+        if plausibility is not None:
+            result = add_flags(result, plausibility.flags(result))
         stored = outbox.append(result, source_key, labels.bind if labels is not None else None)
         if stored is None:
             log.info("reading already stored; not stored again",
                      extra={"source_key": source_key, "instrument": instrument_id})
             return False
+        if plausibility is not None:
+            plausibility.record(result)
         health.result_stored(instrument_id, result.received_at, skew)
         log.info("result stored", extra={"seq": stored.seq, "result_id": stored.result_id,
                                          "instrument": instrument_id, "verdict": result.verdict,

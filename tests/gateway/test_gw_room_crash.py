@@ -33,7 +33,9 @@ def start_daemon(config: Path) -> subprocess.Popen[bytes]:
 def test_label_binds_exactly_once_across_sigkill_and_restart(tmp_path, key_path, private_key, lims):
     ack = tmp_path / "instrument.ack"
     data = config_data(lims.url, [{"id": "ei-01", "driver": "channel_one",
-                                   "options": {"count": 4, "ack_file": str(ack), "kill_after": 2}}])
+                                   "options": {"count": 4, "ack_file": str(ack), "kill_after": 2},
+                                   "plausibility": {"channel_cycle_s": 0.001, "label_to_result_s": 0}}])
+    # labels and readings come within milliseconds here: the method's times are not the point
     data["room_page"] = {"port": 0}
     config = write_config(tmp_path, data)
     outbox_path = tmp_path / "outbox.sqlite3"

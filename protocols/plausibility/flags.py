@@ -1,0 +1,41 @@
+"""The plausibility flag codes, one vocabulary for gateway, LIMS, pages and docs/evidence.md."""
+
+from __future__ import annotations
+
+TOO_FAST_CHANNEL = "too_fast_channel"
+"""Gateway: a result sooner after the previous one on the same channel than the method's cycle allows."""
+TOO_FAST_AFTER_LABEL = "too_fast_after_label"
+"""Gateway: a result sooner after its sample was labelled than extraction and run allow."""
+LABEL_AFTER_RESULT = "label_after_result"
+"""Gateway: the label bound to a result was written after the instrument says the test ended."""
+UNLABELLED = "unlabelled"
+"""Gateway: a sample result with no label queued for its instrument and channel."""
+RATE_EXCEEDED = "rate_exceeded"
+"""Gateway: more results in the trailing hour than channels × cycle time can produce."""
+SERIAL_MISMATCH = "instrument_serial_mismatch"
+"""Gateway: the instrument reports a serial other than the one enrolled in the configuration."""
+FIRMWARE_MISMATCH = "instrument_firmware_mismatch"
+"""Gateway: the instrument reports a firmware other than the one enrolled in the configuration."""
+CLOCK_SKEW = "clock_skew"
+"""Gateway: instrument clock minus gateway clock beyond ``max_clock_skew_s``."""
+OPERATOR_NOT_SIGNED_IN = "operator_not_signed_in"
+"""Gateway: the result's operator was not signed in at the room page."""
+CAMERA_FAILED = "camera_failed"
+"""Gateway: the room's camera gave no usable snapshot for this result (reason after the colon)."""
+OPERATOR_NOT_ENROLLED = "operator_not_enrolled"
+"""LIMS: the operator is not an enrolled, enabled technician of the result's site."""
+OUTSIDE_OPENING_HOURS = "outside_opening_hours"
+"""LIMS: tested outside the site's opening hours."""
+REPLAYED_RAW = "replayed_raw"
+"""LIMS: the same raw instrument bytes as another stored result of a different sample or the same item."""
+REPLAYED_MEASUREMENT = "replayed_measurement"
+"""LIMS: identical method raw values (ΔA pair, T and C) as another stored result of a different sample."""
+RAW_MISMATCH = "raw_mismatch"
+"""LIMS: ``raw`` decodes to a measurement or verdict other than the one stated."""
+RAW_UNDECODABLE = "raw_undecodable"
+"""LIMS: ``raw`` does not decode at all with the driver's protocol."""
+
+
+def flag_code(flag: str) -> str:
+    """``"clock_skew:+400s"`` -> ``"clock_skew"``: the code without its detail."""
+    return flag.split(":", 1)[0]
