@@ -1,6 +1,6 @@
 """Signed heartbeats to the LIMS over HTTP: the daemon's health snapshot every ``[lims] heartbeat_s``.
 
-``POST {lims.url}/api/v1/gateways/{id}/heartbeat`` with ``{gateway, kid, sent_at, interval_s, status:
+``POST {lims.url}/api/v1/gateways/{id}/heartbeat`` with ``{gateway, kid, site, sent_at, interval_s, status:
 {instruments: [{id, state, last_result_at, last_error, calibration_due}], backlog, last_seq, last_upload_at},
 sig}``; ``sig`` is Ed25519 over the JCS form of the document without ``sig`` (base64url), the envelope rule.
 A failed post is logged once per outage and retried at the next beat; results never wait for it.
@@ -30,12 +30,15 @@ HEARTBEAT_PATH = "/api/v1/gateways/{gateway}/heartbeat"
 Snapshot = Callable[[], dict[str, Any]]
 
 
-def heartbeat_document(snapshot: dict[str, Any], kid: str, sent_at: datetime, interval_s: float) -> dict[str, Any]:
-    """The unsigned heartbeat built from a ``Health.snapshot()``."""
+def heartbeat_document(snapshot: dict[str, Any], kid: str, sent_at: datetime, interval_s: float,
+                       site_id: str | None = None) -> dict[str, Any]:
+    """The unsigned heartbeat built from a ``Health.snapshot()``; ``site`` names the configured site when given."""
     backlog = snapshot.get("backlog", {})
+    site = {} if site_id is None else {"site": site_id}
     return {
         "gateway": snapshot["gateway"],
         "kid": kid,
+        **site,
         "sent_at": sent_at.isoformat(timespec="milliseconds"),
         "interval_s": interval_s,
         "status": {
@@ -61,8 +64,10 @@ class HeartbeatSender:
     """Posts a signed heartbeat now and then every ``interval_s`` until stopped."""
 
     def __init__(self, url: str, key: Ed25519PrivateKey, interval_s: float, snapshot: Snapshot,
-                 clock: Callable[[], datetime], client: httpx.AsyncClient | None = None, timeout_s: float = 10.0) -> None:
+                 clock: Callable[[], datetime], client: httpx.AsyncClient | None = None, timeout_s: float = 10.0,
+                 site_id: str | None = None) -> None:
         self.url = url.rstrip("/")
+        self.site_id = site_id
         self.key = key
         self.kid = kid_of(key)
         self.interval_s = interval_s
@@ -75,8 +80,8 @@ class HeartbeatSender:
 
     async def send_once(self) -> None:
         """Post one heartbeat; raises ``httpx.HTTPError`` (network) or ``HeartbeatRefused`` (non-200)."""
-        document = sign_heartbeat(heartbeat_document(self.snapshot(), self.kid, self.clock(), self.interval_s),
-                                  self.key)
+        document = sign_heartbeat(
+            heartbeat_document(self.snapshot(), self.kid, self.clock(), self.interval_s, self.site_id), self.key)
         response = await self._client.post(self.url + HEARTBEAT_PATH.format(gateway=document["gateway"]),
                                            json=document)
         if response.status_code != 200:
@@ -115,7 +120,8 @@ def start_heartbeats(config: GatewayConfig, key: Ed25519PrivateKey, snapshot: Sn
     lims = config.lims
     if lims.transport != "http" or lims.url is None or lims.heartbeat_s <= 0:
         return None
-    sender = HeartbeatSender(lims.url, key, lims.heartbeat_s, snapshot, clock, client, lims.timeout_s)
+    sender = HeartbeatSender(lims.url, key, lims.heartbeat_s, snapshot, clock, client, lims.timeout_s,
+                             site_id=config.site.id)
     return asyncio.create_task(sender.run(stop), name="heartbeat")
 
 

@@ -45,6 +45,16 @@ class EnvelopeRejected(LimsError):
         self.envelope_hash = envelope_hash
 
 
+class WrongSite(EnvelopeRejected):
+    """A signed result names a site other than the one its gateway is enrolled for (``wrong_site``)."""
+
+    def __init__(self, message: str, *, claimed: str, enrolled: str, gateway: str, seq: int,
+                 envelope_hash: str) -> None:
+        super().__init__("wrong_site", message, gateway=gateway, seq=seq, envelope_hash=envelope_hash)
+        self.claimed = claimed
+        self.enrolled = enrolled
+
+
 class DirectoryError(LimsError):
     """An admin change to districts, sites, rooms or users conflicts with what is stored."""
 
@@ -64,7 +74,9 @@ class CheckpointMismatch(LimsError):
 class HeartbeatRejected(LimsError):
     """A gateway heartbeat is refused; ``status`` is the HTTP status to answer with."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.code = code
+        """``wrong_site`` for a heartbeat naming another site than its gateway's; else ``None``."""

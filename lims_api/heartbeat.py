@@ -1,9 +1,11 @@
 """Gateway heartbeats: a signed health document, verified with the gateway's keys, kept as the latest per gateway.
 
-Document: ``{gateway, kid, sent_at, interval_s?, status: {instruments: [{id, state, last_result_at,
+Document: ``{gateway, kid, site?, sent_at, interval_s?, status: {instruments: [{id, state, last_result_at,
 last_error, calibration_due?}], backlog, last_seq, last_upload_at}, sig}``; ``calibration_due`` (a
 ``YYYY-MM-DD`` date or null) is optional: older gateways do not send it. ``sig`` is Ed25519 over the JCS form of
-the document without ``sig`` (the same rule as envelopes). A heartbeat older than the stored one
+the document without ``sig`` (the same rule as envelopes). ``site`` (optional, the site id the gateway
+is configured for) must be the site the gateway is enrolled for, else the heartbeat is refused
+(``wrong_site``, audit-logged). A heartbeat older than the stored one
 is refused, so a replayed document cannot make a dead gateway look alive for longer.
 """
 
@@ -59,6 +61,7 @@ class Heartbeat(_Lenient):
 
     gateway: str = Field(min_length=1, max_length=64)
     kid: str = Field(pattern=r"^[0-9a-f]{16}$")
+    site: str | None = Field(default=None, max_length=64)
     sent_at: AwareDatetime
     interval_s: float | None = Field(default=None, gt=0)
     status: GatewayStatus
@@ -104,14 +107,19 @@ def _verify(session: Session, document: dict[str, Any], beat: Heartbeat, now: da
 def accept_heartbeat(session: Session, gateway_id: str, body: bytes, now: datetime) -> GatewayHeartbeat:
     """Verify ``body`` and store it as the gateway's latest heartbeat; the caller commits.
 
-    ``HeartbeatRejected`` carries the status: 401 unsigned, 403 unknown/revoked kid or bad
-    signature, 404 unknown gateway, 409 not newer than the stored one, 422 malformed.
+    ``HeartbeatRejected`` carries the status: 401 unsigned, 403 unknown/revoked kid, bad
+    signature or another site, 404 unknown gateway, 409 not newer than the stored one, 422 malformed.
     """
     document = _parse(body)
     beat = _validate(document, gateway_id)
-    if session.get(Gateway, gateway_id) is None:
+    gateway = session.get(Gateway, gateway_id)
+    if gateway is None:
         raise HeartbeatRejected(404, f"gateway {gateway_id!r} is not enrolled")
     _verify(session, document, beat, now)
+    if beat.site is not None and beat.site != gateway.site_id:
+        raise HeartbeatRejected(
+            403, f"heartbeat names site {beat.site!r} but gateway {gateway_id!r} is enrolled for"
+                 f" {gateway.site_id!r}", code="wrong_site")
     row = session.get(GatewayHeartbeat, gateway_id, with_for_update=True)
     if row is not None and row.sent_at >= beat.sent_at:
         raise HeartbeatRejected(

@@ -25,6 +25,7 @@ IngestCode = Literal[
     "bad_signature",
     "fork",
     "broken_prev",
+    "wrong_site",
 ]
 
 

@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
-from ..errors import EnvelopeRejected
+from ..errors import EnvelopeRejected, WrongSite
 from ..models import utc_now
 from ..schemas import LineResult
-from .chain import store_envelope
+from .chain import audit_wrong_site, store_envelope
 from .checks import CheckedEnvelope, check_line
 
 logger = logging.getLogger(__name__)
@@ -70,6 +70,8 @@ def _process_line(session: Session, number: int, line: bytes, now: datetime) -> 
             extra={"line_no": number, "gateway": rejected.gateway, "seq": rejected.seq,
                    "code": rejected.code, "reason": rejected.message, "envelope_hash": rejected.envelope_hash},
         )
+        if isinstance(rejected, WrongSite):
+            audit_wrong_site(session, rejected, now)
         return LineResult(
             line=number,
             gateway=rejected.gateway,

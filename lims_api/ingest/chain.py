@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from protocols.envelope import b64url_decode, verify_signature
 from protocols.errors import EnvelopeError
 
+from .. import audit_log
 from ..cases import open_case
-from ..errors import EnvelopeRejected
+from ..errors import EnvelopeRejected, WrongSite
 from ..models import ChainGap, ForkAlarm, Gateway, GatewayKey, StoredEnvelope
 from .checks import CheckedEnvelope, query_columns
 
@@ -31,10 +32,25 @@ def _reject(checked: CheckedEnvelope, code: str, message: str) -> EnvelopeReject
     return EnvelopeRejected(code, message, gateway=checked.gateway, seq=checked.seq, envelope_hash=checked.hash)
 
 
-def _lock_gateway(session: Session, checked: CheckedEnvelope, now: datetime) -> None:
-    touched = session.execute(update(Gateway).where(Gateway.id == checked.gateway).values(last_seen_at=now))
-    if touched.rowcount == 0:  # type: ignore[attr-defined]
+def _lock_gateway(session: Session, checked: CheckedEnvelope, now: datetime) -> str:
+    """Touch and lock the gateway row; returns the site it is enrolled for (same statement, no extra trip)."""
+    site_id = session.scalar(
+        update(Gateway).where(Gateway.id == checked.gateway).values(last_seen_at=now).returning(Gateway.site_id)
+    )
+    if site_id is None:
         raise _reject(checked, "unknown_gateway", f"gateway {checked.gateway!r} is not enrolled")
+    return str(site_id)
+
+
+def _check_site(checked: CheckedEnvelope, enrolled_site: str) -> None:
+    """A gateway speaks only for the site it is enrolled for: ``result.site.id`` must be that site."""
+    claimed = checked.result.site.id
+    if claimed != enrolled_site:
+        raise WrongSite(
+            f"result.site.id {claimed!r} is not the site {enrolled_site!r} gateway {checked.gateway!r} is enrolled"
+            " for", claimed=claimed, enrolled=enrolled_site,
+            gateway=checked.gateway, seq=checked.seq, envelope_hash=checked.hash,
+        )
 
 
 def _verify_key_and_signature(session: Session, checked: CheckedEnvelope, now: datetime) -> None:
@@ -71,6 +87,16 @@ def _record_fork(session: Session, checked: CheckedEnvelope, stored_hash: str, n
         extra={"gateway": checked.gateway, "seq": checked.seq, "code": "fork",
                "stored_hash": stored_hash, "received_hash": checked.hash},
     )
+
+
+def audit_wrong_site(session: Session, rejected: WrongSite, now: datetime) -> None:
+    """Record a refused wrong-site result in the audit log and commit it (the envelope itself is not stored)."""
+    audit_log.append(
+        session, f"gateway:{rejected.gateway}", "ingest.wrong_site", f"gateway:{rejected.gateway}",
+        {"seq": rejected.seq, "hash": rejected.envelope_hash, "site_id": rejected.claimed,
+         "enrolled_site_id": rejected.enrolled}, at=now,
+    )
+    session.commit()
 
 
 def _check_links(checked: CheckedEnvelope, neighbours: dict[int, tuple[str, str]]) -> None:
@@ -125,7 +151,7 @@ def store_envelope(session: Session, checked: CheckedEnvelope, now: datetime) ->
 
     ``"fork"`` leaves an alarm row to commit; a rejected envelope raises ``EnvelopeRejected``.
     """
-    _lock_gateway(session, checked, now)
+    enrolled_site = _lock_gateway(session, checked, now)
     rows = session.execute(
         select(StoredEnvelope.seq, StoredEnvelope.hash, StoredEnvelope.prev).where(
             StoredEnvelope.gateway_id == checked.gateway,
@@ -140,6 +166,7 @@ def store_envelope(session: Session, checked: CheckedEnvelope, now: datetime) ->
     if same_seq is not None:
         _record_fork(session, checked, same_seq[0], now)
         return "fork"
+    _check_site(checked, enrolled_site)
     _check_links(checked, neighbours)
     last_seq = session.scalar(
         select(func.coalesce(func.max(StoredEnvelope.seq), 0)).where(StoredEnvelope.gateway_id == checked.gateway)

@@ -7,6 +7,7 @@ import logging
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
+from .. import audit_log
 from ..deps import BoundedBody, SessionDep
 from ..errors import HeartbeatRejected
 from ..heartbeat import accept_heartbeat, clock_skew_s
@@ -26,7 +27,7 @@ class HeartbeatAnswer(BaseModel):
 
 @router.post(
     "/{gateway}/heartbeat", response_model=HeartbeatAnswer,
-    responses={401: {"description": "unsigned"}, 403: {"description": "unknown/revoked kid or forged"},
+    responses={401: {"description": "unsigned"}, 403: {"description": "unknown/revoked kid, forged, or another site"},
                404: {"description": "unknown gateway"}, 409: {"description": "not newer than the stored one"}},
 )
 def heartbeat(gateway: str, body: BoundedBody, session: SessionDep) -> HeartbeatAnswer:
@@ -37,6 +38,10 @@ def heartbeat(gateway: str, body: BoundedBody, session: SessionDep) -> Heartbeat
         session.rollback()
         logger.warning("heartbeat refused: %s", exc.message,
                        extra={"gateway": gateway, "status": exc.status, "reason": exc.message})
+        if exc.code == "wrong_site":
+            audit_log.append(session, f"gateway:{gateway}", "heartbeat.wrong_site", f"gateway:{gateway}",
+                             {"reason": exc.message})
+            session.commit()
         raise HTTPException(exc.status, exc.message) from exc
     session.commit()
     return HeartbeatAnswer(gateway=gateway, received_at=row.received_at, clock_skew_s=round(clock_skew_s(row), 3))

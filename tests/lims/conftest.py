@@ -82,7 +82,7 @@ class SigningGateway:
 
     def result(self, **changes: Any) -> dict[str, Any]:
         """A valid TestResult of this gateway's site with ``changes`` merged in."""
-        return make_result(site=self.site, **changes)
+        return make_result(**{"site": self.site, **changes})
 
     def seal_at(self, seq: int, prev: str, **changes: Any) -> dict[str, Any]:
         """Sign a result at an explicit chain position (does not advance the chain)."""

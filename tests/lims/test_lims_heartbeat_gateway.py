@@ -78,7 +78,8 @@ def test_daemon_posts_signed_heartbeats_every_interval(tmp_path: Path) -> None:
         {"id": "ei-01", "state": "offline", "last_result_at": None, "last_error": "disabled in the config",
          "calibration_due": "2027-03-01"}]
     assert document["status"]["backlog"] == 0 and document["status"]["last_seq"] == 0
-    assert set(document) == {"gateway", "kid", "sent_at", "interval_s", "status", "sig"}
+    assert set(document) == {"gateway", "kid", "site", "sent_at", "interval_s", "status", "sig"}
+    assert document["site"] == MARKET_A["id"]  # the configured site, checked by the LIMS against the enrolment
 
 
 def test_document_is_built_from_the_health_snapshot() -> None:
