@@ -9,6 +9,7 @@ acknowledges the reading to the instrument (ack register, ASTM ACK, ...).
 from __future__ import annotations
 
 import abc
+import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +25,19 @@ reading seen again after a crash between commit and instrument ack is not stored
 sink returns ``True`` when it stored the result, ``False`` when that key was already stored.
 Drivers without such an identity pass ``None``.
 """
+
+
+ReadingIdentity = Callable[[TestResult], bytes]
+"""The bytes that make a reading itself, whatever the gateway added (labels, flags, ids, receive time).
+
+Two results under the same source key are the same reading exactly when these are equal: a result
+counter that restarted or wrapped reuses keys, a re-sent reading repeats these bytes.
+"""
+
+
+def raw_identity(result: TestResult) -> bytes:
+    """The reading's raw bytes as the instrument sent them: the identity for most drivers."""
+    return base64.b64decode(result.raw.data)
 
 
 class DriverError(Exception):
@@ -64,6 +78,11 @@ class Driver(abc.ABC):
     def __init__(self, options: dict[str, Any], context: DriverContext) -> None:
         self.options = options
         self.context = context
+
+    def reading_identity(self, result: TestResult) -> bytes:
+        """:data:`ReadingIdentity` of this driver's results: the raw bytes unless the instrument re-sends
+        a reading with other bytes (then the driver overrides this)."""
+        return raw_identity(result)
 
     @abc.abstractmethod
     async def run(self, sink: ResultSink) -> None:

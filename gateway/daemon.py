@@ -96,7 +96,8 @@ class Gateway:
             drivers = [
                 asyncio.create_task(self._supervise(item, driver, health, outbox_sink(
                     outbox, uplink, health, gateway.max_clock_skew_s, item.id, labels=labels,
-                    calibration_due=item.calibration_due, on_stored=on_stored, plausibility=checks[item.id])),
+                    calibration_due=item.calibration_due, on_stored=on_stored, plausibility=checks[item.id],
+                    identity=driver.reading_identity)),
                     name=f"driver:{item.id}")
                 for item, driver in instruments
             ]

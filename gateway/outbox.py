@@ -7,9 +7,10 @@ on power loss, and a lost commit would mean a lost result *and* a reused seq.
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,46 +18,20 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from drivers.base import ReadingIdentity, raw_identity
 from protocols.envelope import GENESIS_PREV, canonical, envelope_hash, seal
 from protocols.result import TestResult
 
 from .errors import OutboxError
+from .outbox_schema import SCHEMA, immediate, upgrade
+
+SOURCE_COUNTER_RESET_FLAG = "source_counter_reset"
+"""qc flag of a reading whose source key was stored before with other raw bytes (counter reset or wrap)."""
 
 Clock = Callable[[], datetime]
 Prepare = Callable[[sqlite3.Connection, TestResult, int], TestResult]
 """``prepare(db, result, seq)``: last change to a result inside its append transaction (label binding)."""
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS envelopes (
-    seq INTEGER PRIMARY KEY,
-    result_id TEXT NOT NULL,
-    source_key TEXT UNIQUE,
-    envelope TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'rejected')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    created_at TEXT NOT NULL,
-    delivered_at TEXT
-);
-CREATE INDEX IF NOT EXISTS envelopes_pending ON envelopes (seq) WHERE state = 'pending';
-CREATE TABLE IF NOT EXISTS sample_labels (
-    id INTEGER PRIMARY KEY,
-    instrument TEXT NOT NULL,
-    channel TEXT,
-    label TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'bound', 'cancelled')),
-    created_at TEXT NOT NULL,
-    bound_seq INTEGER,
-    bound_result_id TEXT,
-    bound_key TEXT,
-    bound_at TEXT
-);
-CREATE INDEX IF NOT EXISTS sample_labels_queued ON sample_labels (instrument, id) WHERE state = 'queued';
-CREATE INDEX IF NOT EXISTS sample_labels_bound ON sample_labels (instrument, bound_key) WHERE state = 'bound';
-"""
-"""``sample_labels``: labels queued on the room page, bound in the append transaction (gateway.label_store)."""
 _COLUMNS = "seq, result_id, source_key, envelope, hash, state, attempts, last_error"
 
 
@@ -97,9 +72,9 @@ class Outbox:
             self._db = sqlite3.connect(self.path, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(SCHEMA)
             self._claim_gateway_id()
-            self._scope_source_keys()
+            upgrade(self._db)
         except sqlite3.Error as exc:
             raise OutboxError(f"{self.path}: cannot open outbox: {exc}") from exc
 
@@ -111,35 +86,34 @@ class Outbox:
             self._db.close()
             raise OutboxError(f"{self.path}: outbox belongs to gateway {stored!r}, not {self.gateway_id!r}")
 
-    def _scope_source_keys(self) -> None:
-        """Once per file: keys stored before they were kept per instrument get their instrument prefix."""
-        with self.transaction() as db:
-            if db.execute("SELECT 1 FROM meta WHERE name = 'source_keys'").fetchone() is None:
-                db.execute("UPDATE envelopes SET source_key = json_extract(envelope, '$.result.instrument.id')"
-                           " || '/' || source_key WHERE source_key IS NOT NULL")
-                db.execute("INSERT INTO meta (name, value) VALUES ('source_keys', 'per_instrument')")
-
     def close(self) -> None:
         """Close the connection (a WAL checkpoint happens on the last close)."""
         self._db.close()
 
-    def append(self, result: TestResult, source_key: str | None,
-               prepare: Prepare | None = None) -> StoredEnvelope | None:
-        """Seal ``result`` as the next envelope and commit it; None if ``source_key`` is stored already.
+    def append(self, result: TestResult, source_key: str | None, prepare: Prepare | None = None, *,
+               identity: ReadingIdentity = raw_identity) -> StoredEnvelope | None:
+        """Seal ``result`` as the next envelope and commit it; None if this reading is stored already.
 
-        A source key is the reading's identity at its instrument, so it is kept per instrument
-        (``<instrument id>/<source key>``): two instruments whose keys coincide (an unset or copied
-        serial) never take each other's readings for "already stored".
+        A reading is its source key *and* its content (``identity``, by default its raw bytes). The key
+        names the reading at its instrument, kept per instrument (``<instrument id>/<source key>``) so two
+        instruments whose keys coincide (an unset or copied serial) never take each other's readings for
+        "already stored". The same key with the same content is the same reading offered again (a lost
+        ack); the same key with other content is a new reading after the instrument's counter was reset
+        or wrapped: it is stored and flagged ``source_counter_reset``.
         ``prepare`` runs in the same transaction, after the duplicate check, so what it writes
         commits or rolls back with the envelope and a known reading never reaches it.
         """
         if source_key is not None:
             source_key = f"{result.instrument.id}/{source_key}"
         with self.transaction() as db:
-            if source_key is not None and db.execute(
-                "SELECT 1 FROM envelopes WHERE source_key = ?", (source_key,)
-            ).fetchone():
-                return None
+            if source_key is not None:
+                same_key = [TestResult.model_validate(json.loads(text)["result"]) for (text,) in db.execute(
+                    "SELECT envelope FROM envelopes WHERE source_key = ?", (source_key,))]
+                if same_key:
+                    reading = identity(result)
+                    if any(identity(known) == reading for known in same_key):
+                        return None
+                    result = _flagged(result, SOURCE_COUNTER_RESET_FLAG)
             last = db.execute("SELECT seq, hash FROM envelopes ORDER BY seq DESC LIMIT 1").fetchone()
             seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_PREV)
             if prepare is not None:
@@ -219,19 +193,19 @@ class Outbox:
         with self.transaction() as db:
             db.executemany(sql, params)
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` if the block raises."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        return immediate(self._db)
 
     def _now(self) -> str:
         return self._clock().isoformat(timespec="milliseconds")
+
+
+def _flagged(result: TestResult, flag: str) -> TestResult:
+    """``result`` with qc flag ``flag`` added once."""
+    if flag in result.qc.flags:
+        return result
+    return result.model_copy(update={"qc": result.qc.model_copy(update={"flags": [*result.qc.flags, flag]})})
 
 
 def counts_of(db: sqlite3.Connection) -> OutboxCounts:

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import date, datetime
 
-from drivers.base import ResultSink
+from drivers.base import ReadingIdentity, ResultSink, raw_identity
 from protocols.calibration import is_overdue
 from protocols.result import TestResult
 
@@ -53,7 +53,8 @@ def flag_calibration_overdue(result: TestResult, calibration_due: date | None) -
 def outbox_sink(outbox: Outbox, uplink: Uplink, health: Health, max_skew_s: float, instrument_id: str, *,
                 labels: LabelBook | None = None, calibration_due: date | None = None,
                 on_stored: Callable[[StoredEnvelope], None] | None = None,
-                plausibility: InstrumentPlausibility | None = None) -> ResultSink:
+                plausibility: InstrumentPlausibility | None = None,
+                identity: ReadingIdentity = raw_identity) -> ResultSink:
     """The sink handed to the driver of ``instrument_id``; returns after the commit (True) or for a known
     reading (False).
 
@@ -61,6 +62,8 @@ def outbox_sink(outbox: Outbox, uplink: Uplink, health: Health, max_skew_s: floa
     (or flagged ``unlabelled``); ``on_stored`` then hears of each new envelope (the room page feed).
     With ``calibration_due``, results tested after it are flagged ``calibration_overdue`` (still stored).
     With ``plausibility``, the instrument's timing, rate and identity rules add their flags.
+    ``identity`` (the driver's :meth:`~drivers.base.Driver.reading_identity`) tells a re-sent reading from a
+    new one under a reused source key.
     """
 
     async def sink(result: TestResult, source_key: str | None) -> bool:
@@ -68,7 +71,7 @@ def outbox_sink(outbox: Outbox, uplink: Uplink, health: Health, max_skew_s: floa
         result = flag_calibration_overdue(flag_clock_skew(result, skew, max_skew_s), calibration_due)
         if plausibility is not None:
             result = add_flags(result, plausibility.flags(result))
-        stored = outbox.append(result, source_key, labels.bind if labels is not None else None)
+        stored = outbox.append(result, source_key, labels.bind if labels is not None else None, identity=identity)
         if stored is None:
             log.info("reading already stored; not stored again",
                      extra={"source_key": source_key, "instrument": instrument_id})

@@ -27,9 +27,10 @@ from protocols.enzyme import (
     judge_reading,
     query_frame,
 )
+from protocols.result import TestResult
 
 from ..base import Driver, DriverContext, ResultSink
-from ._mapping import DRIVER_NAME, to_test_result
+from ._mapping import DRIVER_NAME, reading_identity, to_test_result
 from ._options import parse_options
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,10 @@ class EnzymeInhibitionDriver(Driver):
         super().__init__(options, context)
         self.config = parse_options(options)
         self.rules = self.config.rules
+
+    def reading_identity(self, result: TestResult) -> bytes:
+        """Control and channel frames, not the header: the SEND key may re-send a run with another time."""
+        return reading_identity(result)
 
     def _log_fields(self, **fields: Any) -> dict[str, Any]:
         return {"instrument_id": self.context.instrument_id, "port": self.config.port, **fields}

@@ -8,6 +8,7 @@ from decimal import Decimal
 import uuid6
 
 from protocols.enzyme import ChannelReading, Judgement
+from protocols.enzyme.replay import reading_from_raw
 from protocols.result import QC, Instrument, Measurement, Raw, Sample, TestResult, TestSpec
 
 from ..base import DriverContext
@@ -28,6 +29,12 @@ def _sample(label: Sample, sample_code: str | None) -> Sample:
     if sample_code and not label.barcode:
         return label.model_copy(update={"id": sample_code})
     return label
+
+
+def reading_identity(result: TestResult) -> bytes:
+    """The control and channel frames of the stored reading: a SEND re-send may carry another header time."""
+    reading = reading_from_raw(base64.b64decode(result.raw.data))
+    return reading.control.raw + reading.measurement.raw
 
 
 def to_test_result(

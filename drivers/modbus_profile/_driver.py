@@ -58,7 +58,8 @@ class ModbusProfileDriver(Driver):
         self.label = (f"{context.instrument_id} ({self.profile.profile.model} on {self.config.link}, "
                       f"unit {self.config.unit})")
         self._transport = "modbus-tcp" if self.config.transport == "tcp" else "modbus-rtu"
-        self._last_committed: str | None = None
+        self._last_committed: tuple[str, tuple[int, ...]] | None = None
+        """Source key and registers of the last committed reading: a reset counter reuses keys."""
 
     async def run(self, sink: ResultSink) -> None:
         """Connect, read identity, poll and deliver results; on any link fault log, wait, reconnect."""
@@ -97,7 +98,7 @@ class ModbusProfileDriver(Driver):
         registers = await link.read(block.table, block.start, block.count)
         reading = interpret(self.profile, decode_block(self.profile, registers))
         key = f"{identity.serial}:{reading.sequence}"
-        if key == self._last_committed:
+        if (key, tuple(registers)) == self._last_committed:
             log.info("%s: result %s presented again; already committed, acknowledging again", self.label, key)
         else:
             try:
@@ -109,7 +110,7 @@ class ModbusProfileDriver(Driver):
                 log.exception("%s: could not build or commit result %s (registers %s); it stays on the "
                               "instrument", self.label, key, registers)
                 return False
-            self._last_committed = key
+            self._last_committed = (key, tuple(registers))
             log.info("%s: result %s %s (%s, %s)", self.label, key, "committed" if stored else "was already stored",
                      result.test.item, result.verdict)
         await self._ack(link, reading.sequence)

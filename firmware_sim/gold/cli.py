@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--results", type=int, default=0, help="how many results (0 = forever)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--serial", default=None, help="instrument serial number")
+    p.add_argument("--first-sequence", type=int, default=1,
+                   help="result counter of the first result (it wraps after the field's largest value)")
     p.add_argument("--faults", type=_faults, default=frozenset(), help=f"comma list of {', '.join(ALL_FAULTS)}")
     p.add_argument("--fault-rate", type=float, default=0.1, help="probability per reply of a fault")
     p.add_argument("--slow-s", type=float, default=2.0, help="delay of a 'slow' reply")

@@ -70,6 +70,7 @@ class GoldInstrument:
         clock: Callable[[], datetime] = china_local_now,
         clock_skew: timedelta = timedelta(0),
         duplicate_rate: float = 0.0,
+        first_sequence: int = 1,
     ) -> None:
         self.profile = profile
         self.image = RegisterImage(self._on_write)
@@ -78,9 +79,12 @@ class GoldInstrument:
         self.clock_skew = clock_skew
         self.duplicate_rate = duplicate_rate
         self._queue: deque[tuple[int, list[int]]] = deque()
-        self._next_sequence = 1
+        self._next_sequence = first_sequence
+        self._sequence_span = 1 << (16 * profile.result.fields[profile.sequence_field].words)
+        """The counter wraps to 0 after its field's largest value (65535 for a uint16), as readers do."""
         self.presented: int | None = None
         self.produced: dict[int, dict[str, int | float | str]] = {}
+        """Fields of the latest reading made under each sequence (a reset or wrap counter reuses them)."""
         self.acked: list[int] = []
         self.ignored_acks: list[int] = []
         """Sequences whose ack the ``duplicate`` fault ignored (presented again)."""
@@ -92,14 +96,20 @@ class GoldInstrument:
 
     def add_result(self, values: dict[str, int | float | str] | None = None) -> int:
         """Queue one reading (random unless ``values`` by field name); returns its sequence."""
-        sequence = self._next_sequence
-        self._next_sequence += 1
+        sequence = self._next_sequence % self._sequence_span
+        self._next_sequence = sequence + 1
         fields = dict(values) if values is not None else self.random_values()
         fields[self.profile.sequence_field] = sequence
         self.produced[sequence] = fields
         self._queue.append((sequence, encode_block(self.profile.result, fields)))
         self._present_next()
         return sequence
+
+    def power_cycle(self) -> None:
+        """Restart the result counter at 1, as a reader does after a power cut, memory clear or firmware
+        update; readings not yet acknowledged stay queued with their numbers."""
+        log.warning("power cycle: result counter back to 1")
+        self._next_sequence = 1
 
     def random_values(self) -> dict[str, int | float | str]:
         """A plausible reading: mostly negative, some positive, rarely a weak C line (invalid)."""

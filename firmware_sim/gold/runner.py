@@ -29,6 +29,7 @@ class SimConfig:
     slow_s: float = 2.0
     clock_skew_s: float = 3 * 3600.0
     serial: str | None = None
+    first_sequence: int = 1
     script: tuple[str | None, ...] = field(default_factory=tuple)
 
 
@@ -39,6 +40,7 @@ def build_instrument(config: SimConfig) -> GoldInstrument:
         config.profile, serial=serial, seed=config.seed,
         clock_skew=timedelta(seconds=config.clock_skew_s if "clock_skew" in config.faults else 0.0),
         duplicate_rate=config.fault_rate if "duplicate" in config.faults else 0.0,
+        first_sequence=config.first_sequence,
     )
 
 

@@ -121,6 +121,7 @@ def test_failed_seal_leaves_no_row_and_no_gap(outbox):
     class Broken:
         id = "x"
         instrument = result(1).instrument
+        raw = result(1).raw
 
         def to_wire(self):
             return {"value": float("nan")}  # JCS cannot encode NaN

@@ -65,10 +65,11 @@ class RunningSim:
 
 @contextlib.asynccontextmanager
 async def running_sim(profile: str, *, rtu_link: Path | None = None, script: tuple[str | None, ...] = (),
-                      slow_s: float = 1.0, seed: int = 1) -> AsyncIterator[RunningSim]:
+                      slow_s: float = 1.0, seed: int = 1, first_sequence: int = 1) -> AsyncIterator[RunningSim]:
     """A simulator serving TCP on a free port (or RTU on a pty at ``rtu_link``) in this event loop."""
     config = SimConfig(profile=load(profile), tcp=None if rtu_link else ("127.0.0.1", 0),
-                       rtu_link=str(rtu_link) if rtu_link else None, seed=seed, script=script, slow_s=slow_s)
+                       rtu_link=str(rtu_link) if rtu_link else None, seed=seed, script=script, slow_s=slow_s,
+                       first_sequence=first_sequence)
     instrument = build_instrument(config)
     server, address = await start_service(config, instrument)
     try:
