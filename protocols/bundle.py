@@ -77,12 +77,33 @@ def _parse_time(value: Any, where: str, report: Report) -> datetime | None:
     return parsed
 
 
+def json_problem(exc: UnicodeDecodeError | json.JSONDecodeError) -> str:
+    """Why bytes are not a JSON document, in words (with the position)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+    return f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+
+
+def _key_entry_problem(entry: Any) -> str | None:
+    """What is wrong with one keys.json entry's identity members, or None."""
+    if not isinstance(entry, dict):
+        return "must be a JSON object with gateway, kid and public_key"
+    for member in ("gateway", "kid", "public_key"):
+        if not isinstance(entry.get(member), str):
+            return f"member {member!r} is missing or not a string"
+    try:
+        env.b64url_decode(entry["public_key"])
+    except (TypeError, ValueError):
+        return "public_key is not base64url text"
+    return None
+
+
 def parse_keys(data: bytes, report: Report) -> dict[tuple[str, str], KeyRecord]:
     """Index keys.json by (gateway, kid); malformed entries become ``keys`` faults."""
     try:
         entries = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        report.add("keys", "keys.json", f"not valid JSON: {exc}")
+        report.add("keys", "keys.json", json_problem(exc))
         return {}
     if not isinstance(entries, list):
         report.add("keys", "keys.json", "must be a JSON list")
@@ -90,12 +111,12 @@ def parse_keys(data: bytes, report: Report) -> dict[tuple[str, str], KeyRecord]:
     keys: dict[tuple[str, str], KeyRecord] = {}
     for index, entry in enumerate(entries):
         where = f"keys.json[{index}]"
-        try:
-            public_raw = env.b64url_decode(entry["public_key"])
-            gateway, kid = entry["gateway"], entry["kid"]
-        except (KeyError, TypeError, ValueError) as exc:
-            report.add("keys", where, f"needs gateway, kid and base64url public_key ({exc!r})")
+        problem = _key_entry_problem(entry)
+        if problem is not None:
+            report.add("keys", where, problem)
             continue
+        public_raw = env.b64url_decode(entry["public_key"])
+        gateway, kid = entry["gateway"], entry["kid"]
         if len(public_raw) != 32 or env.key_id(public_raw) != kid:
             report.add("keys", where, f"kid {kid!r} is not the SHA-256 prefix of its 32-byte public key")
             continue
@@ -112,7 +133,7 @@ def check_manifest(data: bytes, envelope_count: int, report: Report) -> dict[str
     try:
         manifest = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        report.add("manifest", "manifest.json", f"not valid JSON: {exc}")
+        report.add("manifest", "manifest.json", json_problem(exc))
         return {}
     if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
         report.add("manifest", "manifest.json", f"format must be {BUNDLE_FORMAT!r}")
@@ -151,11 +172,22 @@ def _check_key(envelope: dict[str, Any], keys: dict[tuple[str, str], KeyRecord],
         report.add("bad_signature", where, exc.message)
 
 
-class _ChainWalker:
-    """Follows each gateway's envelopes in file order and reports gaps, forks and broken links."""
+def starts_at_first(manifest: dict[str, Any]) -> bool:
+    """True unless the manifest's range has a start date: the export then holds every gateway's
+    envelopes from seq 1 (a missing or malformed range counts as complete, the strict reading)."""
+    span = manifest.get("range")
+    return not (isinstance(span, dict) and span.get("from") is not None)
 
-    def __init__(self, report: Report) -> None:
+
+class _ChainWalker:
+    """Follows each gateway's envelopes in file order and reports gaps, forks and broken links.
+
+    ``from_start``: the bundle claims every envelope from seq 1, so a chain starting later is a gap.
+    """
+
+    def __init__(self, report: Report, from_start: bool) -> None:
         self.report = report
+        self.from_start = from_start
         self.last: dict[str, tuple[int, str]] = {}
 
     def step(self, envelope: dict[str, Any], digest: str, where: str) -> None:
@@ -164,6 +196,9 @@ class _ChainWalker:
         self.last[gateway] = (seq, digest)
         self.report.gateways[gateway] = seq
         if previous is None:
+            if self.from_start and seq > 1:
+                self.report.add("seq_gap", where, f"seq 1..{seq - 1} missing: the manifest's range has no start "
+                                f"date, so gateway {gateway}'s chain must begin at seq 1")
             return
         last_seq, last_hash = previous
         if seq == last_seq:
@@ -184,18 +219,21 @@ def verify_envelopes(
     keys: dict[tuple[str, str], KeyRecord],
     report: Report,
     hashes: dict[tuple[str, int], str] | None = None,
+    *,
+    from_start: bool = False,
 ) -> None:
     """Verify every envelope line: JSON, schema, key, signature, chain continuity.
 
-    ``hashes``, when given, receives each envelope's hash by (gateway, seq) (first one wins).
+    ``hashes``, when given, receives each envelope's hash by (gateway, seq) (first one wins);
+    ``from_start``: each gateway's first envelope must be seq 1 (see ``starts_at_first``).
     """
-    walker = _ChainWalker(report)
+    walker = _ChainWalker(report, from_start)
     for number, line in enumerate(lines, start=1):
         where = f"envelopes.jsonl line {number}"
         try:
             envelope = json.loads(line)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            report.add("invalid_json", where, f"not valid JSON: {exc}")
+            report.add("invalid_json", where, json_problem(exc))
             continue
         try:
             env.check_shape(envelope)
@@ -262,10 +300,10 @@ def verify_bundle(manifest: bytes, keys: bytes, envelopes: bytes, checkpoints: b
     """Verify the three mandatory bundle files (and checkpoints.jsonl if given); list every fault."""
     report = Report()
     lines = split_lines(envelopes)
-    check_manifest(manifest, len(lines), report)
+    parsed = check_manifest(manifest, len(lines), report)
     key_records = parse_keys(keys, report)
     hashes: dict[tuple[str, int], str] = {}
-    verify_envelopes(lines, key_records, report, hashes)
+    verify_envelopes(lines, key_records, report, hashes, from_start=starts_at_first(parsed))
     if checkpoints is not None:
         verify_checkpoints(checkpoints, key_records, hashes, report)
     return report

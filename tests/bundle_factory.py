@@ -40,11 +40,14 @@ def key_entry(gateway: str, key: Ed25519PrivateKey, revoked_at: str | None = Non
 
 
 def write_bundle(out: Path, envelopes: list[dict[str, Any]], keys: list[dict[str, Any]],
-                 count: int | None = None) -> Path:
-    """Write manifest.json, keys.json and envelopes.jsonl (JCS lines) into ``out``."""
+                 count: int | None = None, range_from: str | None = None) -> Path:
+    """Write manifest.json, keys.json and envelopes.jsonl (JCS lines) into ``out``.
+
+    ``range_from`` is the manifest's start date (None: a full export, every chain from seq 1).
+    """
     out.mkdir(parents=True, exist_ok=True)
     manifest = {"format": "kuaijian-bundle/1", "created_at": "2026-11-25T00:00:00+00:00",
-                "range": {"from": None, "to": None}, "sites": ["yz-market-07"],
+                "range": {"from": range_from, "to": None}, "sites": ["yz-market-07"],
                 "counts": {"envelopes": len(envelopes) if count is None else count}}
     (out / "manifest.json").write_text(json.dumps(manifest), "utf-8")
     (out / "keys.json").write_text(json.dumps(keys), "utf-8")

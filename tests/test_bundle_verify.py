@@ -69,6 +69,35 @@ def test_seq_gap_broken_prev_and_fork(tmp_path):
     assert "fork" in kinds(write_bundle(tmp_path / "fork", envelopes[:2] + [fork], [key_entry("gw-a", KEY)]))
 
 
+def test_full_export_whose_chain_starts_after_seq_1_fails_without_checkpoints(tmp_path):
+    envelopes = chain(KEY, "gw-a", 5)
+    path = write_bundle(tmp_path / "full", envelopes[2:], [key_entry("gw-a", KEY)])
+    assert not (path / "checkpoints.jsonl").exists()
+    faults = verify_path(path).faults
+    assert [f.kind for f in faults] == ["seq_gap"]
+    assert faults[0].message == ("seq 1..2 missing: the manifest's range has no start date, so gateway gw-a's "
+                                 "chain must begin at seq 1")
+    assert "line 1 (gateway gw-a, seq 3)" in faults[0].where
+
+
+def test_date_limited_export_may_start_after_seq_1(tmp_path):
+    envelopes = chain(KEY, "gw-a", 5)
+    assert verify_path(write_bundle(tmp_path, envelopes[2:], [key_entry("gw-a", KEY)], range_from="2026-11-20")).ok
+
+
+def test_key_and_json_faults_are_named_in_words(tmp_path):
+    entry = key_entry("gw-a", KEY)
+    del entry["public_key"]
+    path = write_bundle(tmp_path, chain(KEY, "gw-a", 1), [entry, "not an object"])
+    (path / "envelopes.jsonl").write_bytes((path / "envelopes.jsonl").read_bytes() + b"\xff\n{]\n")
+    messages = [f.message for f in verify_path(path).faults]
+    assert "member 'public_key' is missing or not a string" in messages
+    assert "must be a JSON object with gateway, kid and public_key" in messages
+    assert "not UTF-8 text (byte 0xff at offset 0)" in messages
+    assert "not valid JSON (Expecting property name enclosed in double quotes at line 1 column 2)" in messages
+    assert not any("Error(" in m for m in messages)
+
+
 def test_invalid_json_and_count_mismatch(good):
     lines = (good / "envelopes.jsonl").read_bytes().split(b"\n")
     lines[3] = lines[3][:-5]
