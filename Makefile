@@ -12,9 +12,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## demo: the whole chain (LIMS, simulated instruments, gateway) on embedded defaults
+## demo: the whole chain (LIMS, simulated instruments, gateway) on embedded defaults; DEMO_PORT=0 takes any free port
+DEMO_PORT ?= 8700
 demo: $(STAMP)
-	$(VENV)/bin/kuaijian demo
+	$(VENV)/bin/kuaijian demo --port $(DEMO_PORT)
 
 ## browser: Debian's chromium (and CJK fonts) for the browser tests, installed when missing
 browser:

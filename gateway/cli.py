@@ -73,7 +73,7 @@ def demo(
     results: int = typer.Option(0, help="Stop once this many results are stored at the LIMS (0: run until Ctrl-C)."),
     export: Path | None = typer.Option(None, help="After stopping, write the audit bundle here."),
     data_dir: Path = typer.Option(Path(".demo"), help="Working folder (wiped at start)."),
-    port: int = typer.Option(8700, help="LIMS HTTP port on 127.0.0.1 (0: any free port)."),
+    port: int = typer.Option(8700, help="LIMS HTTP port on 127.0.0.1 (0: any free port); a port in use is an error."),
 ) -> None:
     """Run the whole chain on embedded defaults: LIMS, simulators, gateway; print the page URL."""
     from .demo import run_demo

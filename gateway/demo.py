@@ -35,6 +35,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def port_in_use(port: int) -> str | None:
+    """Why the LIMS cannot listen on 127.0.0.1:``port`` (another server holds it), or None when it can."""
+    if port == 0:
+        return None
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            return (f"port {port} on 127.0.0.1 is in use ({exc.strerror}); another server is listening there. "
+                    f"Choose another port: kuaijian demo --port 8701 (make demo DEMO_PORT=8701), "
+                    f"or --port 0 to take any free port (the pages' addresses are printed)")
+    return None
+
+
 def simulators(data_dir: Path) -> list[tuple[str, list[str], dict[str, object]]]:
     """(name, simulator argv, gateway instrument entry) for each demo instrument."""
     enzyme_link, rtu_link, astm_link, line_link = (str(data_dir / name)
@@ -192,7 +206,11 @@ def _interrupt_on_sigterm(signum: int, frame: object) -> None:
 
 
 def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, console: Console) -> int:
-    """Run the demo; returns the process exit code."""
+    """Run the demo; returns the process exit code (2: the LIMS port is taken, nothing started)."""
+    busy = port_in_use(port)
+    if busy is not None:
+        console.print(f"[red]demo not started:[/red] {busy}")
+        return 2
     signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
     shutil.rmtree(data_dir, ignore_errors=True)
     logs = data_dir / "logs"

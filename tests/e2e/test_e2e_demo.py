@@ -71,3 +71,20 @@ def test_running_demo_prints_logins_that_open_the_board_and_the_console(tmp_path
     finally:
         demo.send_signal(signal.SIGTERM)
         assert demo.wait(60) in (0, 130), log.read_text(errors="replace")
+
+
+def test_demo_on_a_busy_port_says_so_and_how_to_choose_another(tmp_path):
+    """Another server already listens on the LIMS port: the demo starts nothing and names the way out."""
+    import socket
+
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        data_dir = tmp_path / "demo"
+        run = subprocess.run([KUAIJIAN, "demo", "--port", str(port), "--data-dir", str(data_dir)],
+                             capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert f"port {port} on 127.0.0.1 is in use" in run.stderr
+    assert "kuaijian demo --port" in run.stderr and "DEMO_PORT" in run.stderr and "--port 0" in run.stderr
+    assert not data_dir.exists()  # nothing started, nothing written
