@@ -26,10 +26,18 @@ from protocols.envelope import b64url_decode, canonical
 from protocols.errors import EnvelopeError
 
 from .errors import HeartbeatRejected
+from .ingest.limits import bounds_problem
 from .models import Gateway, GatewayHeartbeat, GatewayKey
 
 DEFAULT_OFFLINE_AFTER = timedelta(seconds=90)
 MISSED_BEATS = 3
+MAX_INTERVAL_S = 86400.0
+"""Longest heartbeat interval accepted (one day)."""
+MAX_AHEAD = timedelta(minutes=10)
+"""How far ``sent_at`` may be ahead of the LIMS clock; a later time would block honest heartbeats as replays."""
+INT32_MAX = 2**31 - 1
+JSON_SAFE_INT = 2**53 - 1
+"""Largest integer JCS (RFC 8785) can sign exactly."""
 
 
 class _Lenient(BaseModel):
@@ -51,8 +59,8 @@ class InstrumentStatus(_Lenient):
 
 class GatewayStatus(_Lenient):
     instruments: list[InstrumentStatus] = Field(max_length=256)
-    backlog: int = Field(ge=0)
-    last_seq: int = Field(ge=0)
+    backlog: int = Field(ge=0, le=INT32_MAX)
+    last_seq: int = Field(ge=0, le=JSON_SAFE_INT)
     last_upload_at: str | None = Field(default=None, max_length=40)
 
 
@@ -63,7 +71,7 @@ class Heartbeat(_Lenient):
     kid: str = Field(pattern=r"^[0-9a-f]{16}$")
     site: str | None = Field(default=None, max_length=64)
     sent_at: AwareDatetime
-    interval_s: float | None = Field(default=None, gt=0)
+    interval_s: float | None = Field(default=None, gt=0, le=MAX_INTERVAL_S)
     status: GatewayStatus
     sig: str = Field(min_length=1)
 
@@ -73,8 +81,13 @@ def _parse(body: bytes) -> dict[str, Any]:
         document = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise HeartbeatRejected(422, f"heartbeat is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise HeartbeatRejected(422, "heartbeat is not valid JSON: nested too deeply") from exc
     if not isinstance(document, dict):
         raise HeartbeatRejected(422, "heartbeat must be a JSON object")
+    too_big = bounds_problem(document, "heartbeat")
+    if too_big is not None:
+        raise HeartbeatRejected(422, f"heartbeat is too large: {too_big}")
     if "sig" not in document:
         raise HeartbeatRejected(401, "heartbeat is not signed: member 'sig' is missing")
     return document
@@ -89,6 +102,14 @@ def _validate(document: dict[str, Any], gateway_id: str) -> Heartbeat:
     if beat.gateway != gateway_id:
         raise HeartbeatRejected(422, f"heartbeat names gateway {beat.gateway!r} but was posted for {gateway_id!r}")
     return beat
+
+
+def _check_clock(beat: Heartbeat, now: datetime) -> None:
+    ahead = beat.sent_at - now
+    if ahead > MAX_AHEAD:
+        raise HeartbeatRejected(
+            422, f"heartbeat sent_at {beat.sent_at.isoformat()} is {ahead.total_seconds():.0f} s ahead of the LIMS"
+                 f" clock (at most {MAX_AHEAD.total_seconds():.0f} s allowed); set the gateway's clock (NTP)")
 
 
 def _verify(session: Session, document: dict[str, Any], beat: Heartbeat, now: datetime) -> None:
@@ -108,10 +129,12 @@ def accept_heartbeat(session: Session, gateway_id: str, body: bytes, now: dateti
     """Verify ``body`` and store it as the gateway's latest heartbeat; the caller commits.
 
     ``HeartbeatRejected`` carries the status: 401 unsigned, 403 unknown/revoked kid, bad
-    signature or another site, 404 unknown gateway, 409 not newer than the stored one, 422 malformed.
+    signature or another site, 404 unknown gateway, 409 not newer than the stored one, 422 malformed, out of bounds or
+    sent more than ``MAX_AHEAD`` ahead of ``now``.
     """
     document = _parse(body)
     beat = _validate(document, gateway_id)
+    _check_clock(beat, now)
     gateway = session.get(Gateway, gateway_id)
     if gateway is None:
         raise HeartbeatRejected(404, f"gateway {gateway_id!r} is not enrolled")

@@ -14,6 +14,7 @@ from protocols.errors import EnvelopeError
 from protocols.result import TestResult
 
 from ..errors import EnvelopeRejected
+from .limits import result_bounds_problem
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,12 @@ def check_line(text: str) -> CheckedEnvelope:
     gateway, seq = _best_effort_ids(obj)
     try:
         check_shape(obj)
+    except EnvelopeError as exc:
+        raise EnvelopeRejected("schema", exc.message, gateway=gateway, seq=seq) from exc
+    too_big = result_bounds_problem(obj["result"])  # before hashing: JCS of a deep value would recurse
+    if too_big is not None:
+        raise EnvelopeRejected("bad_result", too_big, gateway=gateway, seq=seq)
+    try:
         digest = envelope_hash(obj)
     except EnvelopeError as exc:
         raise EnvelopeRejected("schema", exc.message, gateway=gateway, seq=seq) from exc
