@@ -40,5 +40,5 @@ def verify_path(path: Path) -> Report:
     """Verify the bundle at ``path``; raises BundleReadError when it cannot be read."""
     files = read_bundle_files(path)
     return verify_bundle(
-        files["manifest.json"], files["keys.json"], files["envelopes.jsonl"], files.get("checkpoints.jsonl")
+        files["manifest.json"], files["keys.json"], files["envelopes.jsonl"], files.get("checkpoints.jsonl"), files
     )

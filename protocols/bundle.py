@@ -13,14 +13,14 @@ from typing import Any
 
 from . import checkpoint as cp
 from . import envelope as env
+from .bundle_log import TREE_HEAD_FILE, verify_bundle_log
 from .errors import EnvelopeError
+from .treehead import LIMS_GATEWAY
 
 BUNDLE_FORMAT = "kuaijian-bundle/1"
-LIMS_GATEWAY = "lims"
-"""keys.json ``gateway`` under which the LIMS publishes its checkpoint key."""
 FAULT_KINDS = (
     "manifest", "keys", "invalid_json", "schema", "unknown_key", "revoked_key",
-    "bad_signature", "seq_gap", "broken_prev", "fork", "count_mismatch", "checkpoint",
+    "bad_signature", "seq_gap", "broken_prev", "fork", "count_mismatch", "checkpoint", "log",
 )
 
 
@@ -296,8 +296,9 @@ def verify_checkpoints(
             report.add("checkpoint", f"{where} (day {doc['date']})", problem)
 
 
-def verify_bundle(manifest: bytes, keys: bytes, envelopes: bytes, checkpoints: bytes | None = None) -> Report:
-    """Verify the three mandatory bundle files (and checkpoints.jsonl if given); list every fault."""
+def verify_bundle(manifest: bytes, keys: bytes, envelopes: bytes, checkpoints: bytes | None = None,
+                  log: dict[str, bytes] | None = None) -> Report:
+    """Verify the three mandatory bundle files (and checkpoints.jsonl, the log files if given); list every fault."""
     report = Report()
     lines = split_lines(envelopes)
     parsed = check_manifest(manifest, len(lines), report)
@@ -306,4 +307,6 @@ def verify_bundle(manifest: bytes, keys: bytes, envelopes: bytes, checkpoints: b
     verify_envelopes(lines, key_records, report, hashes, from_start=starts_at_first(parsed))
     if checkpoints is not None:
         verify_checkpoints(checkpoints, key_records, hashes, report)
+    if log is not None and TREE_HEAD_FILE in log:
+        verify_bundle_log(log, key_records, hashes, report)
     return report

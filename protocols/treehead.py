@@ -24,6 +24,8 @@ from . import envelope as env
 from .errors import RemoteProtocolError
 
 VERSION = 1
+LIMS_GATEWAY = "lims"
+"""keys.json ``gateway`` under which the LIMS publishes its signing key (checkpoints, tree heads)."""
 MEMBERS = frozenset({"v", "size", "root", "created_at", "kid", "sig"})
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
