@@ -10,6 +10,7 @@ FAMILIES = {
     "gold": "firmware_sim.gold.cli",
     "astm": "firmware_sim.astm.cli",
     "line": "firmware_sim.line.cli",
+    "camera": "firmware_sim.camera.cli",
 }
 
 

@@ -40,7 +40,7 @@ def lims(ctx: typer.Context) -> None:
 
 @app.command("sim", context_settings=PASS_THROUGH)
 def sim(ctx: typer.Context) -> None:
-    """Run a simulated instrument: `kuaijian sim enzyme|gold|astm [options]`."""
+    """Run a simulated instrument: `kuaijian sim enzyme|gold|astm|line|camera [options]`."""
     raise typer.Exit(_hand_over("firmware_sim", ctx.args))
 
 

@@ -114,6 +114,16 @@ class RoomPageSection(_Section):
     recent_results: Annotated[int, Field(ge=1, le=500)] = 30
 
 
+class CameraSection(_Section):
+    """``[camera]``: the room's IP camera; one snapshot per result as evidence (docs/evidence.md)."""
+
+    snapshot_url: Annotated[str, Field(pattern=r"^https?://[^/\s]+")]
+    timeout_s: Annotated[float, Field(gt=0, le=30)] = 2.0
+    max_bytes: Annotated[int, Field(ge=1024, le=50_000_000)] = 5_000_000
+    username: str | None = None
+    password: str | None = None
+
+
 class PlausibilitySection(_Section):
     """``[instruments.plausibility]``: the instrument's enrolled identity and its method's shortest times.
 
@@ -160,6 +170,7 @@ class GatewayConfig(_Section):
     lims: LimsSection
     mqtt: MqttSection | None = None
     room_page: RoomPageSection = Field(default_factory=RoomPageSection)
+    camera: CameraSection | None = None
     instruments: list[InstrumentSection] = Field(default_factory=list)
 
     @model_validator(mode="after")

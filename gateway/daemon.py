@@ -25,6 +25,8 @@ from .plausibility import InstrumentPlausibility, label_timing
 
 if TYPE_CHECKING:
     from .room import RoomPage
+    from .evidence_upload import EvidenceUploader
+    from .room_camera import RoomCamera
 from .sink import outbox_sink
 from .uplink_base import Uplink, wait_any
 from .uplink_http import HttpUplink, UploadFailed
@@ -76,6 +78,7 @@ class Gateway:
         labels = LabelBook(outbox, self.clock, lambda r: label_timing(checks, r)) if self.config.room_page.enabled else None
         room = None
         beats = None
+        camera, uploader = self._camera(outbox)
         try:
             instruments = [(item, self._build(item)) for item in self.config.instruments if item.enabled]
             for item in self.config.instruments:
@@ -97,15 +100,17 @@ class Gateway:
                 asyncio.create_task(self._supervise(item, driver, health, outbox_sink(
                     outbox, uplink, health, gateway.max_clock_skew_s, item.id, labels=labels,
                     calibration_due=item.calibration_due, on_stored=on_stored, plausibility=checks[item.id],
-                    identity=driver.reading_identity)),
+                    identity=driver.reading_identity, camera=camera)),
                     name=f"driver:{item.id}")
                 for item, driver in instruments
-            ]
+            ] + ([asyncio.create_task(uploader.run(stop), name="evidence-upload")] if uploader else [])
             beats = start_heartbeats(self.config, key, lambda: health.snapshot(outbox.counts(), self.clock()),
                                      self.clock, stop, self._client)
             await self._until_stopped(stop, uplink, drivers, lambda: self._write_status(health, outbox))
         finally:
             await stop_heartbeats(beats)
+            if camera is not None and camera.client is not self._client:
+                await camera.client.aclose()
             if room is not None:
                 await room.close()
             if metrics is not None:
@@ -133,6 +138,24 @@ class Gateway:
         health.room_page = f"http://{section.host}:{self.room_port}/"
         log.info("room page listening", extra={"url": health.room_page})
         return room
+
+    def _camera(self, outbox: Outbox) -> tuple[RoomCamera | None, EvidenceUploader | None]:
+        """The room camera and its image uploader (http transport only), when ``[camera]`` is configured."""
+        section = self.config.camera
+        if section is None:
+            return None, None
+        from .evidence_store import EvidenceStore, evidence_dir
+        from .evidence_upload import EvidenceUploader
+        from .room_camera import RoomCamera
+
+        client = self._client or httpx.AsyncClient(timeout=self.config.lims.timeout_s)
+        camera = RoomCamera(section, client, EvidenceStore(evidence_dir(self.config.gateway.outbox)), self.clock)
+        if self.config.lims.transport != "http" or self.config.lims.url is None:
+            log.warning("snapshots are kept but not uploaded: image upload needs the http transport")
+            return camera, None
+        uploader = EvidenceUploader(camera.store, outbox, self.config.lims.url, client)
+        camera.on_kept = uploader.wake
+        return camera, uploader
 
     def _uplink(self, outbox: Outbox) -> Uplink:
         if self.config.lims.transport == "mqtt":

@@ -15,6 +15,7 @@ from .health import Health
 from .label_store import LabelBook
 from .outbox import Outbox, StoredEnvelope
 from .plausibility import InstrumentPlausibility, add_flags
+from .room_camera import RoomCamera
 from .uplink_base import Uplink
 
 log = logging.getLogger("gateway.daemon")
@@ -54,7 +55,7 @@ def outbox_sink(outbox: Outbox, uplink: Uplink, health: Health, max_skew_s: floa
                 labels: LabelBook | None = None, calibration_due: date | None = None,
                 on_stored: Callable[[StoredEnvelope], None] | None = None,
                 plausibility: InstrumentPlausibility | None = None,
-                identity: ReadingIdentity = raw_identity) -> ResultSink:
+                identity: ReadingIdentity = raw_identity, camera: RoomCamera | None = None) -> ResultSink:
     """The sink handed to the driver of ``instrument_id``; returns after the commit (True) or for a known
     reading (False).
 
@@ -64,6 +65,8 @@ def outbox_sink(outbox: Outbox, uplink: Uplink, health: Health, max_skew_s: floa
     With ``plausibility``, the instrument's timing, rate and identity rules add their flags.
     ``identity`` (the driver's :meth:`~drivers.base.Driver.reading_identity`) tells a re-sent reading from a
     new one under a reused source key.
+    With ``camera``, a snapshot is taken (bounded by its timeout) and named in the result, or the
+    result is flagged ``camera_failed:<reason>``.
     """
 
     async def sink(result: TestResult, source_key: str | None) -> bool:
@@ -71,8 +74,13 @@ def outbox_sink(outbox: Outbox, uplink: Uplink, health: Health, max_skew_s: floa
         result = flag_calibration_overdue(flag_clock_skew(result, skew, max_skew_s), calibration_due)
         if plausibility is not None:
             result = add_flags(result, plausibility.flags(result))
+        shot = None
+        if camera is not None:
+            result, shot = await camera.attach(result)
         stored = outbox.append(result, source_key, labels.bind if labels is not None else None, identity=identity)
         if stored is None:
+            if shot is not None and camera is not None:
+                camera.store.discard(shot)
             log.info("reading already stored; not stored again",
                      extra={"source_key": source_key, "instrument": instrument_id})
             return False
@@ -83,6 +91,8 @@ def outbox_sink(outbox: Outbox, uplink: Uplink, health: Health, max_skew_s: floa
                                          "instrument": instrument_id, "verdict": result.verdict,
                                          **({"clock_skew_s": round(skew, 1)} if abs(skew) > max_skew_s else {})})
         uplink.wake()
+        if shot is not None and camera is not None:
+            camera.on_kept()
         if on_stored is not None:
             on_stored(stored)
         return True

@@ -6,6 +6,7 @@ same URL). Answers ``POST /api/v1/ingest`` per line as the real LIMS does.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import threading
@@ -38,6 +39,8 @@ class StandInLims:
         self.reject_seqs: set[int] = set()
         self.max_lines: int | None = None
         self.max_bytes: int | None = None
+        self.evidence: dict[str, bytes] = {}
+        """Snapshots taken by ``PUT /api/v1/evidence/<sha256>``: only a named, matching image is kept."""
         self._changed = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
 
@@ -52,6 +55,13 @@ class StandInLims:
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 status, answer = lims.handle(self.path, self.headers.get("content-type", ""), body)
+                self._answer(status, answer)
+
+            def do_PUT(self) -> None:  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                self._answer(*lims.put_evidence(self.path, body))
+
+            def _answer(self, status: int, answer: dict[str, Any]) -> None:
                 payload = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
@@ -91,6 +101,21 @@ class StandInLims:
                 if too_many or (self.max_bytes is not None and len(body) > self.max_bytes):
                     return 413, {"detail": "too many lines"}
                 return 200, {"results": [self._ingest(number, line) for number, line in enumerate(lines, 1)]}
+            finally:
+                self._changed.notify_all()
+
+    def put_evidence(self, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        """The LIMS's evidence rule: the path's hash must be the body's and a stored envelope must name it."""
+        with self._changed:
+            try:
+                sha256 = path.removeprefix("/api/v1/evidence/")
+                if hashlib.sha256(body).hexdigest() != sha256:
+                    return 422, {"detail": "body does not hash to the path"}
+                named = {e["sha256"] for env in self.envelopes.values() for e in env["result"].get("evidence", [])}
+                if sha256 not in named:
+                    return 409, {"detail": "no stored envelope names this image"}
+                self.evidence[sha256] = body
+                return 201, {"sha256": sha256}
             finally:
                 self._changed.notify_all()
 
