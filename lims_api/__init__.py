@@ -4,8 +4,8 @@ Public API: ``create_app``, ``LimsSettings``, ``init_db``, ``export_bundle``.
 """
 
 from .app import create_app
-from .export import export_bundle
-from .migrate import init_db
-from .settings import LimsSettings
+from .audit.export import export_bundle
+from .core.migrate import init_db
+from .core.settings import LimsSettings
 
 __all__ = ["LimsSettings", "create_app", "export_bundle", "init_db"]

@@ -9,11 +9,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .cli_checkpoint import add_checkpoint_command, run_checkpoint_command
-from .db import make_engine
-from .errors import LimsError
-from .mqtt_bridge import add_bridge_command, run_bridge_command
-from .settings import LimsSettings
+from lims_api.audit.cli_checkpoint import add_checkpoint_command, run_checkpoint_command
+from lims_api.core.db import make_engine
+from lims_api.core.errors import LimsError
+from lims_api.core.settings import LimsSettings
+from lims_api.ingest.mqtt_bridge import add_bridge_command, run_bridge_command
 
 
 def _date(text: str) -> date:
@@ -58,9 +58,9 @@ def _settings(args: argparse.Namespace) -> LimsSettings:
 def _serve(settings: LimsSettings, host: str, port: int) -> None:
     import uvicorn
 
+    from lims_api.audit.signing_key import load_or_create_key
+    from lims_api.core.migrate import init_db
     from .app import create_app
-    from .migrate import init_db
-    from .signing_key import load_or_create_key
 
     init_db(settings.resolved_database_url())
     load_or_create_key(settings.data_dir)  # the checkpoint signing key exists from the first start
@@ -68,7 +68,7 @@ def _serve(settings: LimsSettings, host: str, port: int) -> None:
 
 
 def _export(settings: LimsSettings, args: argparse.Namespace) -> None:
-    from .export import export_bundle
+    from lims_api.audit.export import export_bundle
 
     engine = make_engine(settings.resolved_database_url())
     try:
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             _serve(settings, args.host, args.port)
         elif args.command == "init-db":
-            from .migrate import init_db
+            from lims_api.core.migrate import init_db
 
             init_db(settings.resolved_database_url())
             print("database is at the newest schema")

@@ -14,30 +14,24 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from .auth import make_hasher
-from .db import make_engine, make_sessionmaker
-from .notifier import ChangeNotifier
-from .page_filters import install_filters
-from .routers import (
-    admin,
-    auth,
-    board,
-    cases,
-    console,
-    gateways,
-    heartbeats,
-    ingest,
-    notice,
-    pages,
-    requests,
-    results,
-)
-from .settings import LimsSettings
+from .core.db import make_engine, make_sessionmaker
+from .core.notifier import ChangeNotifier
+from .core.settings import LimsSettings
+from .followup import cases_router, requests_router
+from .ingest import heartbeat_router, results_router, router as ingest_router
+from .pages import board_router, console_router, notice_router, site_router
+from .pages.filters import install_filters
+from .people import admin_router, auth_router, gateways_router
+from .people.auth import make_hasher
+
+ROUTERS = (auth_router, admin_router, gateways_router, heartbeat_router, ingest_router, results_router, cases_router,
+           requests_router, site_router, board_router, notice_router, console_router)
+"""Every domain's router, in the order they are mounted."""
 
 log = logging.getLogger(__name__)
 
-TEMPLATES_DIR = Path(__file__).parent / "templates"
-STATIC_DIR = Path(__file__).parent / "static"
+TEMPLATES_DIR = Path(__file__).parent / "pages" / "templates"
+STATIC_DIR = Path(__file__).parent / "pages" / "static"
 
 
 def create_app(settings: LimsSettings) -> FastAPI:
@@ -57,7 +51,7 @@ def create_app(settings: LimsSettings) -> FastAPI:
     install_filters(app.state.templates.env, settings.timezone)
     app.state.notifier = ChangeNotifier()
     app.state.password_hasher = make_hasher(settings.password_time_cost, settings.password_memory_kib)
-    for module in (auth, admin, gateways, heartbeats, ingest, results, cases, requests, pages, board, notice, console):
+    for module in ROUTERS:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

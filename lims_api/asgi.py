@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from lims_api.core.settings import LimsSettings
+
 from .app import create_app
-from .settings import LimsSettings
 
 
 def factory() -> FastAPI:

@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 from protocols.envelope import b64url_decode, verify_signature
 from protocols.errors import EnvelopeError
 
-from .. import audit_log
-from ..cases import open_case
-from ..errors import EnvelopeRejected, WrongSite
-from ..models import ChainGap, ForkAlarm, Gateway, GatewayKey, StoredEnvelope
+from lims_api.audit import audit_log
+from lims_api.core.errors import EnvelopeRejected, WrongSite
+from lims_api.followup.cases import open_case
+
 from .checks import CheckedEnvelope, query_columns
+from .models import ChainGap, ForkAlarm, Gateway, GatewayKey, StoredEnvelope
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,8 @@ from protocols.envelope import check_shape, envelope_hash
 from protocols.errors import EnvelopeError
 from protocols.result import TestResult
 
-from ..errors import EnvelopeRejected
+from lims_api.core.errors import EnvelopeRejected
+
 from .limits import result_bounds_problem
 
 

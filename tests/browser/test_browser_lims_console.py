@@ -43,10 +43,10 @@ def _checkpoint(lims: LiveLims) -> None:
 
     from sqlalchemy.orm import Session
 
-    from lims_api.checkpoints import run_checkpoints
-    from lims_api.db import make_engine
-    from lims_api.models import utc_now
-    from lims_api.signing_key import load_or_create_key
+    from lims_api.audit.checkpoints import run_checkpoints
+    from lims_api.audit.signing_key import load_or_create_key
+    from lims_api.core.db import make_engine
+    from lims_api.core.models import utc_now
 
     engine = make_engine(lims.settings.resolved_database_url())
     try:

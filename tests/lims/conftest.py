@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from lims_api import LimsSettings, create_app, init_db
-from lims_api.db import make_engine
+from lims_api.core.db import make_engine
 from protocols.envelope import GENESIS_PREV, b64url_encode, canonical, envelope_hash, public_key_bytes, seal
 
 PG_ENV = "KUAIJIAN_TEST_PG_URL"

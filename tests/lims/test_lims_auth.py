@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from lims_api.models import AuthToken
+from lims_api.people.models import AuthToken
 
 from .conftest import PASSWORD
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lims_api.notifier import ChangeNotifier
+from lims_api.core.notifier import ChangeNotifier
 from tests.browser.lims_server import LiveLims, live_lims
 
 from .pages_seed import MARKET_A, MARKET_B, result, seed_places

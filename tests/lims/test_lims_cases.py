@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from lims_api.cases import TRANSITIONS
+from lims_api.followup.cases import TRANSITIONS
 
 if TYPE_CHECKING:
     from .conftest import Lims, SigningGateway

@@ -14,7 +14,7 @@ import pytest
 from gateway.audit import verify_path
 from lims_api import export_bundle
 from lims_api.__main__ import main
-from lims_api.signing_key import KEY_FILE
+from lims_api.audit.signing_key import KEY_FILE
 
 if TYPE_CHECKING:
     from .conftest import Lims, SigningGateway

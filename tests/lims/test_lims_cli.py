@@ -14,8 +14,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from lims_api.__main__ import main
-from lims_api.db import make_engine
-from lims_api.models import Base
+from lims_api.core.db import make_engine
+from lims_api.core.models import Base
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,9 +6,9 @@ import threading
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from lims_api.db import make_sessionmaker
-from lims_api.ingest import ingest_ndjson
-from lims_api.schemas import LineResult
+from lims_api.core.db import make_sessionmaker
+from lims_api.ingest.schemas import LineResult
+from lims_api.ingest.service import ingest_ndjson
 
 if TYPE_CHECKING:
     from .conftest import Lims, SigningGateway

@@ -15,22 +15,14 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from lims_api import create_app
-from lims_api.checkpoints import run_checkpoints
-from lims_api.models import utc_now
-from lims_api.settings import LimsSettings
-from lims_api.signing_key import load_or_create_key
+from lims_api.audit.checkpoints import run_checkpoints
+from lims_api.audit.signing_key import load_or_create_key
+from lims_api.core.models import utc_now
+from lims_api.core.settings import LimsSettings
 from protocols.bundle import verify_bundle
 
 from .conftest import Lims
-from .pages_seed import (
-    MARKET_A,
-    MARKET_B,
-    SCHOOL_JB,
-    ZONE,
-    result,
-    seed_day,
-    seed_places,
-)
+from .pages_seed import MARKET_A, MARKET_B, SCHOOL_JB, ZONE, result, seed_day, seed_places
 from .test_lims_heartbeat_api import beat, post
 
 

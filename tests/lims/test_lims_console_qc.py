@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from lims_api import LimsSettings, create_app
-from lims_api.console_qc import InstrumentQc, qc_today
+from lims_api.pages.console_qc import InstrumentQc, qc_today
 
 from .conftest import Lims, SigningGateway
 from .pages_seed import MARKET_A, MARKET_B, ZONE, days_ago, local_now, qc_run, seed_places

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, event, text
 
 from lims_api.app import create_app
-from lims_api.settings import LimsSettings
+from lims_api.core.settings import LimsSettings
 
 from .conftest import ADMIN_TOKEN, Lims, SigningGateway, ndjson
 

@@ -12,7 +12,7 @@ import pytest
 
 from lims_api import export_bundle
 from lims_api.__main__ import main
-from lims_api.errors import ExportError
+from lims_api.core.errors import ExportError
 from protocols.envelope import b64url_decode, check_shape, verify_signature
 
 if TYPE_CHECKING:

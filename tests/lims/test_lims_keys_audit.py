@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from gateway.audit import verify_path
-from lims_api import audit_log, export_bundle
-from lims_api.db import make_sessionmaker
+from lims_api import export_bundle
+from lims_api.audit import audit_log
+from lims_api.core.db import make_sessionmaker
 
 if TYPE_CHECKING:
     from .conftest import Lims, SigningGateway

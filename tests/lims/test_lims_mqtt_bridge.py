@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import aiomqtt
 import pytest
 
-from lims_api.db import make_engine, make_sessionmaker
-from lims_api.mqtt_bridge import BridgeConfig, MqttBridge
-from lims_api.mqtt_ingest import MqttTopics
+from lims_api.core.db import make_engine, make_sessionmaker
+from lims_api.ingest.mqtt import MqttTopics
+from lims_api.ingest.mqtt_bridge import BridgeConfig, MqttBridge
 from protocols.envelope import envelope_hash
 
 from .conftest import line_of

@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CHECK = """
 import psycopg
 from psycopg.adapt import PyFormat
-from lims_api.db import make_engine
-from lims_api.psycopg_warmup import BOUND_TYPES
+from lims_api.core.db import make_engine
+from lims_api.core.psycopg_warmup import BOUND_TYPES
 
 auto = psycopg.adapters._dumpers[PyFormat.AUTO]  # private: the map whose lazy entries race
 assert "datetime.date" in auto, "precondition: psycopg registers date by name until first use"
@@ -34,6 +34,6 @@ def test_postgresql_engine_resolves_every_bound_type_before_use():
 
 
 def test_sqlite_engine_leaves_psycopg_alone():
-    code = "import sys; from lims_api.db import make_engine; make_engine('sqlite://'); print('psycopg' in sys.modules)"
+    code = "import sys; from lims_api.core.db import make_engine; make_engine('sqlite://'); print('psycopg' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr

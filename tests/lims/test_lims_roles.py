@@ -19,9 +19,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from lims_api import LimsSettings, create_app, init_db
-from lims_api.db import make_engine
+from lims_api.core.db import make_engine
 
-from .conftest import ADMIN_TOKEN, FAST_HASHING, PG_ENV, SITE, Lims, SigningGateway, _pg_schema_url
+from .conftest import ADMIN_TOKEN, FAST_HASHING, Lims, PG_ENV, SITE, SigningGateway, _pg_schema_url
 
 DAY = "2026-11-23"
 SITE_B = {"id": "yz-school-03", "kind": "school", "name": "江北区第三小学食堂"}

@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from lims_api import audit_log
-from lims_api.db import make_engine
+from lims_api.audit import audit_log
+from lims_api.core.db import make_engine
 
 from .conftest import ADMIN_TOKEN, SigningGateway, ndjson, pg_schema
 

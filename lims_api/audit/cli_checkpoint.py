@@ -1,0 +1,45 @@
+"""``python -m lims_api checkpoint``: create or refresh the signed daily checkpoints."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from lims_api.core.db import make_engine
+from lims_api.core.models import utc_now
+from lims_api.core.settings import LimsSettings
+
+from .checkpoints import run_checkpoints
+from .signing_key import load_or_create_key
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from exc
+
+
+def add_checkpoint_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register the subcommand and its options."""
+    command = commands.add_parser("checkpoint", help="create/refresh signed daily checkpoints (Merkle roots)")
+    command.add_argument("--db")
+    command.add_argument("--data-dir", type=Path, help="holds the LIMS signing key (created on first use)")
+    command.add_argument("--date", dest="day", type=_date, help="only this LIMS-local day of stored_at, YYYY-MM-DD")
+
+
+def run_checkpoint_command(settings: LimsSettings, args: argparse.Namespace) -> None:
+    """Checkpoint one day or every day so far; ``CheckpointMismatch`` (a LimsError) reports tampering."""
+    key = load_or_create_key(settings.data_dir)
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        with Session(engine) as session:
+            runs = run_checkpoints(session, key, ZoneInfo(settings.timezone), utc_now(), args.day)
+    finally:
+        engine.dispose()
+    for run in runs:
+        print(f"{run.day} {run.outcome}: {run.count} envelope(s), root {run.merkle_root}")

@@ -1,0 +1,33 @@
+"""Envelope ingest: NDJSON in, one verdict per line out; every stored envelope committed before the reply."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+
+from lims_api.core.deps import BoundedBody, SessionDep
+
+from .schemas import IngestResponse
+from .service import ingest_ndjson
+
+router = APIRouter(prefix="/api/v1", tags=["ingest"])
+
+NDJSON_TYPES = frozenset({"application/x-ndjson", "application/jsonl"})
+
+
+def require_ndjson(request: Request) -> None:
+    """415 unless the body is declared as NDJSON (checked before the body is read)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in NDJSON_TYPES:
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            f"Content-Type must be application/x-ndjson (one envelope per line), got {media_type or 'none'!r}",
+        )
+
+
+@router.post("/ingest", response_model=IngestResponse, dependencies=[Depends(require_ndjson)])
+def ingest(body: BoundedBody, session: SessionDep, request: Request) -> IngestResponse:
+    """Verify and store each envelope line (contract §1); bad lines are reported, never block others."""
+    results = ingest_ndjson(session, body)
+    if any(line.status == "stored" for line in results):
+        request.app.state.notifier.publish()  # live boards of this process update at once
+    return IngestResponse(results=results)

@@ -1,0 +1,69 @@
+"""Request and response bodies of ingest and the results API (kept apart from the ORM models)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from lims_api.core.schemas import Rfc3339
+
+IngestStatus = Literal["stored", "duplicate", "rejected"]
+IngestCode = Literal[
+    "malformed_json",
+    "schema",
+    "bad_result",
+    "unknown_gateway",
+    "unknown_kid",
+    "revoked_kid",
+    "bad_signature",
+    "fork",
+    "broken_prev",
+    "wrong_site",
+]
+
+
+class LineResult(BaseModel):
+    """Outcome of one non-empty NDJSON line of an ingest request."""
+
+    line: int
+    gateway: str | None
+    seq: int | None
+    status: IngestStatus
+    code: IngestCode | None = None
+    error: str | None = None
+    hash: str | None = None
+
+
+class IngestResponse(BaseModel):
+    results: list[LineResult]
+
+
+class ResultItem(BaseModel):
+    gateway: str
+    seq: int
+    hash: str
+    stored_at: Rfc3339
+    trace_code: str | None
+    rerun_needed: bool
+    """The verdict is ``invalid``: the sample must be tested again (no case is opened)."""
+    result: dict[str, Any]
+
+
+class PublicResult(BaseModel):
+    """What the public may see of a result (公示): no operator, supplier, origin contact or barcode."""
+
+    product: str | None
+    stall: str | None
+    item: str
+    verdict: str
+    date: str
+    site_id: str
+
+
+class PublicResultsResponse(BaseModel):
+    results: list[PublicResult]
+
+
+class ResultsResponse(BaseModel):
+    results: list[ResultItem]

@@ -1,0 +1,89 @@
+"""Ingest of NDJSON envelope batches: each line checked, stored and committed on its own."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
+
+from lims_api.core.errors import EnvelopeRejected, WrongSite
+from lims_api.core.models import utc_now
+
+from .chain import audit_wrong_site, store_envelope
+from .checks import CheckedEnvelope, check_line
+from .schemas import LineResult
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ingest_ndjson", "split_lines"]
+
+
+def split_lines(body: bytes) -> Iterator[tuple[int, bytes]]:
+    """Yield (1-based line number, line without its terminator) for each non-blank line."""
+    for number, line in enumerate(body.split(b"\n"), start=1):
+        line = line.removesuffix(b"\r")
+        if line.strip():
+            yield number, line
+
+
+def _decode(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EnvelopeRejected("malformed_json", f"line is not UTF-8 (byte {exc.start})") from exc
+
+
+def _store_committed(session: Session, number: int, checked: CheckedEnvelope, now: datetime) -> LineResult:
+    """Store and commit; a unique-constraint race is re-read and answered as duplicate or fork."""
+    try:
+        status = store_envelope(session, checked, now)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        status = store_envelope(session, checked, now)
+        session.commit()
+    except DataError as exc:
+        session.rollback()
+        raise EnvelopeRejected(
+            "schema", f"value cannot be stored: {exc.orig}", gateway=checked.gateway, seq=checked.seq,
+            envelope_hash=checked.hash,
+        ) from exc
+    base = {"line": number, "gateway": checked.gateway, "seq": checked.seq, "hash": checked.hash}
+    if status == "fork":
+        error = f"seq {checked.seq} is already stored with a different hash"
+        return LineResult(status="rejected", code="fork", error=error, **base)
+    return LineResult(status=status, **base)
+
+
+def _process_line(session: Session, number: int, line: bytes, now: datetime) -> LineResult:
+    try:
+        checked = check_line(_decode(line))
+        return _store_committed(session, number, checked, now)
+    except EnvelopeRejected as rejected:
+        session.rollback()
+        logger.warning(
+            "envelope rejected (line %d): %s",
+            number,
+            rejected,
+            extra={"line_no": number, "gateway": rejected.gateway, "seq": rejected.seq,
+                   "code": rejected.code, "reason": rejected.message, "envelope_hash": rejected.envelope_hash},
+        )
+        if isinstance(rejected, WrongSite):
+            audit_wrong_site(session, rejected, now)
+        return LineResult(
+            line=number,
+            gateway=rejected.gateway,
+            seq=rejected.seq,
+            status="rejected",
+            code=rejected.code,  # type: ignore[arg-type]
+            error=rejected.message,
+            hash=rejected.envelope_hash,
+        )
+
+
+def ingest_ndjson(session: Session, body: bytes, clock: Callable[[], datetime] = utc_now) -> list[LineResult]:
+    """Process every non-blank line of ``body`` in order; each stored envelope is committed before the next."""
+    return [_process_line(session, number, line, clock()) for number, line in split_lines(body)]

@@ -1,0 +1,1 @@
+"""Server-rendered pages: site pages, live board, public notice, regulator console; templates and static files."""
