@@ -17,6 +17,8 @@ from typing import Any
 
 from protocols.result import Sample, Site, TestResult
 
+from .link_watch import LinkListener, ignore_link
+
 ResultSink = Callable[[TestResult, str | None], Awaitable[bool]]
 """``await sink(result, source_key)`` durably stores one result and returns after the commit.
 
@@ -78,6 +80,8 @@ class Driver(abc.ABC):
     def __init__(self, options: dict[str, Any], context: DriverContext) -> None:
         self.options = options
         self.context = context
+        self.link_listener: LinkListener = ignore_link
+        """Told each time the instrument link comes up or goes down (the gateway's health sets it)."""
 
     def reading_identity(self, result: TestResult) -> bytes:
         """:data:`ReadingIdentity` of this driver's results: the raw bytes unless the instrument re-sends

@@ -1,11 +1,13 @@
-"""Option pieces every driver shares: the instrument clock's UTC offset."""
+"""Option pieces the drivers share: the instrument clock's UTC offset, the reconnect backoff."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta, timezone
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .link_watch import Backoff
 
 _OFFSET = re.compile(r"([+-])(\d\d):(\d\d)")
 
@@ -33,3 +35,16 @@ class InstrumentClockOptions(BaseModel):
         assert match is not None  # checked by the validator
         delta = timedelta(hours=int(match[2]), minutes=int(match[3]))
         return timezone(-delta if match[1] == "-" else delta)
+
+
+class ReconnectOptions(InstrumentClockOptions):
+    """How a lost link is retried: first after ``reconnect_s``, doubling up to ``reconnect_max_s``."""
+
+    reconnect_s: float = Field(default=2.0, gt=0)
+    """Wait before the first attempt to reopen a lost link."""
+    reconnect_max_s: float = Field(default=30.0, gt=0)
+    """Longest wait between attempts while the link stays away."""
+
+    def backoff(self) -> Backoff:
+        """A fresh backoff of these waits."""
+        return Backoff(self.reconnect_s, self.reconnect_max_s)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 from collections.abc import Callable
@@ -212,6 +213,7 @@ class Gateway:
         while True:
             try:
                 driver = driver or self._build(instrument)
+                driver.link_listener = functools.partial(health.link_changed, instrument.id)
                 health.driver_running(instrument.id)
                 await driver.run(sink)
                 log.warning("driver returned; restarting it", extra={"instrument": instrument.id})

@@ -32,8 +32,10 @@ def status_path(outbox_path: str | Path) -> Path:
 class InstrumentHealth:
     """One instrument as the daemon sees it.
 
-    ``online``: its driver is running; ``error``: the driver crashed and waits to be restarted
-    (``last_error`` says why) until it runs again; ``offline``: disabled or the gateway stopped.
+    ``online``: its driver is running and its link is up (or not yet known to be down);
+    ``offline``: its link is down (``last_error`` says why: device absent, no reply, ...), it is
+    disabled, or the gateway stopped; ``error``: the driver crashed and waits to be restarted
+    (``last_error`` says why) until it runs again.
     """
 
     id: str
@@ -46,6 +48,8 @@ class InstrumentHealth:
     """Latest ``tested_at - received_at`` in seconds (positive: the instrument clock is ahead)."""
     calibration_due: str | None = None
     """``[[instruments]] calibration_due`` as ``YYYY-MM-DD`` (None: not configured)."""
+    failed_attempts: int = 0
+    """Attempts to reach the instrument since its link went down (0 while it is up)."""
 
 
 class Health:
@@ -70,6 +74,12 @@ class Health:
     def driver_running(self, instrument_id: str) -> None:
         entry = self.instruments[instrument_id]
         entry.state = "online"
+
+    def link_changed(self, instrument_id: str, up: bool, reason: str | None) -> None:
+        """The driver's instrument link came up (online) or went down (offline, ``reason`` kept)."""
+        entry = self.instruments[instrument_id]
+        entry.state, entry.last_error = ("online", None) if up else ("offline", reason)
+        entry.failed_attempts = 0 if up else entry.failed_attempts + 1
 
     def driver_failed(self, instrument_id: str, error: str) -> None:
         entry = self.instruments[instrument_id]

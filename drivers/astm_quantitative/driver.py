@@ -14,8 +14,6 @@ import asyncio
 import logging
 from typing import Any
 
-import serial
-import serial_asyncio_fast
 
 from protocols.astm import (
     AstmLinkReceiver,
@@ -34,12 +32,13 @@ from protocols.astm import (
 )
 
 from ..base import Driver, DriverContext, ResultSink
+from ..link_watch import LinkWatch
+from ..serial_link import SerialPort, keep_serial_link
 from .mapping import DRIVER_NAME, readings
 from .options import load_limits, parse_options
 
 log = logging.getLogger(__name__)
 _FRAME_EVENTS = (EstablishmentRequested, FrameAccepted, FrameRejected, DuplicateFrame, MessageTooLarge)
-_RECONNECT_MIN_S = 0.5
 
 
 class AstmQuantitativeDriver(Driver):
@@ -56,28 +55,21 @@ class AstmQuantitativeDriver(Driver):
 
     async def run(self, sink: ResultSink) -> None:
         """Read the port forever; reopen it with backoff after errors; return only when cancelled."""
-        backoff = _RECONNECT_MIN_S
-        while True:
-            try:
-                reader, writer = await serial_asyncio_fast.open_serial_connection(
-                    url=self.config.port, baudrate=self.config.baudrate, bytesize=serial.EIGHTBITS,
-                    parity=serial.PARITY_NONE, stopbits=serial.STOPBITS_ONE)
-            except (OSError, serial.SerialException) as exc:
-                log.warning("astm %s: cannot open %s: %s", self.context.instrument_id, self.config.port, exc)
-            else:
-                backoff = _RECONNECT_MIN_S
-                self.port_open.set()
-                try:
-                    await self._session(reader, writer, sink)
-                except (OSError, serial.SerialException, ConnectionError) as exc:
-                    log.warning("astm %s: link lost: %s", self.context.instrument_id, exc)
-                finally:
-                    self.port_open.clear()
-                    writer.close()
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, self.config.reconnect_max_s)
+        watch = LinkWatch(log, f"astm {self.context.instrument_id}", lambda: self.link_listener)
+        port = SerialPort(self.config.port, self.config.baudrate)
+        await keep_serial_link(port, lambda reader, writer: self._open_session(reader, writer, sink), watch,
+                               self.config.backoff())
 
-    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sink: ResultSink) -> None:
+    async def _open_session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                            sink: ResultSink) -> str:
+        """``_session`` with ``port_open`` set meanwhile."""
+        self.port_open.set()
+        try:
+            return await self._session(reader, writer, sink)
+        finally:
+            self.port_open.clear()
+
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sink: ResultSink) -> str:
         """One open port: a fresh receiver, fed until the port fails."""
         receiver = AstmLinkReceiver(self.config.max_message_bytes, self.config.max_records)
         loop = asyncio.get_running_loop()
@@ -91,7 +83,7 @@ class AstmQuantitativeDriver(Driver):
                 receiver.timeout()
             else:
                 if not data:
-                    raise ConnectionError(f"{self.config.port}: end of file")
+                    return "end of file"
                 receiver.receive_data(data)
             restart_timer = await self._handle_events(receiver, writer, sink, loop.time())
             if receiver.waiting_for is None:

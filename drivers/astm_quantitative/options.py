@@ -19,10 +19,10 @@ from protocols.astm import (
 )
 
 from ..base import DriverConfigError
-from ..options import InstrumentClockOptions
+from ..options import ReconnectOptions
 
 
-class AstmOptions(InstrumentClockOptions):
+class AstmOptions(ReconnectOptions):
     """``[instruments.options]`` of an ``astm_quantitative`` instrument."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -34,7 +34,7 @@ class AstmOptions(InstrumentClockOptions):
     """The instrument's reply timer: a message stored later than this after its final frame gets no ACK."""
     limits: str | None = None
     encoding: str = "utf-8"
-    reconnect_max_s: float = Field(default=30.0, gt=0)
+    reconnect_s: float = Field(default=0.5, gt=0)
     max_message_bytes: int = Field(default=MAX_MESSAGE_BYTES, gt=0, strict=True)
     """Cap on one message's frames (STX..LF each); a bigger message is refused with NAKs."""
     max_records: int = Field(default=MAX_RECORDS, gt=0, strict=True)

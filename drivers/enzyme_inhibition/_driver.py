@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, NoReturn
 
 import serial
-import serial_asyncio_fast
 
 from protocols.enzyme import (
     NEED_DATA,
@@ -30,6 +29,8 @@ from protocols.enzyme import (
 from protocols.result import TestResult
 
 from ..base import Driver, DriverContext, ResultSink
+from ..link_watch import LinkWatch
+from ..serial_link import SerialPort, keep_serial_link
 from ._mapping import DRIVER_NAME, reading_identity, to_test_result
 from ._options import parse_options
 
@@ -60,38 +61,27 @@ class EnzymeInhibitionDriver(Driver):
         return {"instrument_id": self.context.instrument_id, "port": self.config.port, **fields}
 
     async def run(self, sink: ResultSink) -> None:
-        """Open the port, read until it fails, wait ``reconnect_s``, reopen; forever until cancelled.
+        """Open the port, read until it fails, reopen with backoff; forever until cancelled.
 
         Instrument and port faults are logged and survived; an exception from ``sink`` propagates
         (and the reading it was given is not acknowledged).
         """
-        while True:
-            try:
-                reader, writer = await serial_asyncio_fast.open_serial_connection(
-                    url=self.config.port, baudrate=self.config.baudrate, bytesize=8, parity="N", stopbits=1
-                )
-            except (OSError, serial.SerialException) as exc:
-                logger.warning(
-                    "cannot open %s: %s", self.config.port, exc, extra=self._log_fields(event="port_open_failed")
-                )
-            else:
-                logger.info("port %s opened", self.config.port, extra=self._log_fields(event="port_opened"))
-                try:
-                    await self._serve_connection(reader, writer, sink)
-                finally:
-                    writer.close()
-            await asyncio.sleep(self.config.reconnect_s)
+        watch = LinkWatch(logger, f"enzyme {self.context.instrument_id}", lambda: self.link_listener,
+                          self._log_fields())
+        port = SerialPort(self.config.port, self.config.baudrate)
+        await keep_serial_link(port, lambda reader, writer: self._serve_connection(reader, writer, sink), watch,
+                               self.config.backoff())
 
     async def _serve_connection(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sink: ResultSink
-    ) -> None:
-        """Ask for unacknowledged runs, then read until the port is lost."""
+    ) -> str:
+        """Ask for unacknowledged runs, then read until the port is lost; return why."""
         try:
             if self.config.ack:
                 await self._write(writer, query_frame())
             await self._read_until_lost(reader, writer, sink)
         except _PortLost as exc:
-            logger.warning("port %s lost: %s", self.config.port, exc, extra=self._log_fields(event="port_lost"))
+            return str(exc)
 
     async def _write(self, writer: asyncio.StreamWriter, frame: bytes) -> None:
         try:
@@ -102,7 +92,7 @@ class EnzymeInhibitionDriver(Driver):
 
     async def _read_until_lost(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sink: ResultSink
-    ) -> None:
+    ) -> NoReturn:
         """Feed one connection's bytes through a fresh decoder until end of stream or read error."""
         decoder, assembler = EnzymeDecoder(), RunAssembler()
         while True:

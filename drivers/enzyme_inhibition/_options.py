@@ -10,11 +10,11 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator
 from protocols.enzyme import VerdictRules
 
 from ..base import DriverConfigError
-from ..options import InstrumentClockOptions
+from ..options import ReconnectOptions
 
 
 
-class EnzymeOptions(InstrumentClockOptions):
+class EnzymeOptions(ReconnectOptions):
     """Port settings, instrument clock offset, ack mode and the verdict profile."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -24,7 +24,6 @@ class EnzymeOptions(InstrumentClockOptions):
     cutoff: float = Field(default=50.0, gt=0, le=100)
     min_control_delta_a: float = Field(default=0.3, ge=0)
     suspect_band: tuple[float, float] = (40.0, 50.0)
-    reconnect_s: float = Field(default=2.0, gt=0)
     ack: bool = True
     """Ack mode (doc §10): query on connect, acknowledge each reading once the sink stored it."""
 

@@ -19,6 +19,7 @@ from protocols.modbus_profile import (
 )
 
 from ..base import Driver, DriverConfigError, DriverContext, ResultSink
+from ..link_watch import LinkWatch
 from ._link import LinkError, ModbusLink
 from ._options import parse_options
 from ._result import InstrumentIdentity, build_result
@@ -62,20 +63,26 @@ class ModbusProfileDriver(Driver):
         """Source key and registers of the last committed reading: a reset counter reuses keys."""
 
     async def run(self, sink: ResultSink) -> None:
-        """Connect, read identity, poll and deliver results; on any link fault log, wait, reconnect."""
+        """Connect, read identity, poll and deliver results; on a link fault reconnect with backoff.
+
+        An outage is logged once when it starts and once when it ends, however many attempts it takes.
+        """
+        watch = LinkWatch(log, self.label, lambda: self.link_listener, level=logging.ERROR)
+        backoff = self.config.backoff()
         while True:
-            link = ModbusLink(self.config, self.label)
+            link = ModbusLink(self.config, self.label, log_retries=watch.up is not False)
             try:
                 await link.open()
                 identity = await self._read_identity(link)
-                log.info("%s: connected: %s %s serial %s firmware %s", self.label, identity.vendor,
-                         identity.model, identity.serial, identity.firmware)
+                backoff.reset()
+                watch.connected(f"connected: {identity.vendor} {identity.model} serial {identity.serial} "
+                                f"firmware {identity.firmware}")
                 await self._poll(link, identity, sink)
             except LinkError as exc:
-                log.error("%s: %s; reconnecting in %g s", self.label, exc, self.config.reconnect_s)
+                watch.lost(str(exc), retry_max_s=backoff.max_s)
             finally:
                 link.close()
-            await asyncio.sleep(self.config.reconnect_s)
+            await backoff.wait()
 
     async def _read_identity(self, link: ModbusLink) -> InstrumentIdentity:
         block = self.profile.identity

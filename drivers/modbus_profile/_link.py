@@ -19,6 +19,10 @@ from ..base import DriverError
 from ._options import ModbusProfileOptions
 
 log = logging.getLogger("drivers.modbus_profile")
+logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
+"""pymodbus logs every failed connect and request itself, a missing reply as an ERROR with a
+multi-line dump of the whole exchange; ModbusLink reports each failure in one line of its own
+(with the bytes that arrived), so only pymodbus's critical records are let through."""
 
 
 class LinkError(DriverError):
@@ -40,9 +44,11 @@ def _hex(data: bytes, limit: int = 48) -> str:
 class ModbusLink:
     """Reads and writes registers of unit ``options.unit``; raises LinkError naming the address."""
 
-    def __init__(self, options: ModbusProfileOptions, label: str) -> None:
+    def __init__(self, options: ModbusProfileOptions, label: str, *, log_retries: bool = True) -> None:
         self.options = options
         self.label = label
+        self.log_retries = log_retries
+        """False while the instrument is known to be away: its outage is logged once, not per retry."""
         self._received = b""
         self._lost = False
         common = {"timeout": options.timeout_s, "retries": 0, "reconnect_delay": 0,
@@ -116,7 +122,7 @@ class ModbusLink:
                 return reply
             if self._lost:
                 raise LinkError(f"{what}: connection lost ({why})")
-            if attempt < attempts:
+            if attempt < attempts and self.log_retries:
                 log.warning("%s: %s: %s (attempt %d of %d)", self.label, what, why, attempt, attempts)
         raise LinkError(f"{what}: {why} (after {attempts} attempts)")
 

@@ -7,11 +7,11 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from ..base import DriverConfigError
-from ..options import InstrumentClockOptions
+from ..options import ReconnectOptions
 
 
 
-class ModbusProfileOptions(InstrumentClockOptions):
+class ModbusProfileOptions(ReconnectOptions):
     """One instrument: which profile, which link, how to poll."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -31,6 +31,7 @@ class ModbusProfileOptions(InstrumentClockOptions):
     timeout_s: float = Field(default=1.0, gt=0)
     retries: int = Field(default=2, ge=0, le=10)
     reconnect_s: float = Field(default=2.0, ge=0)
+    """Wait before the first reconnect (0: at once), doubling up to ``reconnect_max_s``."""
 
     @model_validator(mode="after")
     def _link_fits_transport(self) -> ModbusProfileOptions:

@@ -12,12 +12,13 @@ import logging
 from typing import Any
 
 import serial
-import serial_asyncio_fast
 
 from protocols.line_profile import NEED_DATA, LineDecoder, LineError, LineProfileError, Profile, interpret
 from protocols.line_profile import resolve_profile as _resolve
 
 from ..base import Driver, DriverConfigError, DriverContext, ResultSink
+from ..link_watch import LinkWatch
+from ..serial_link import SerialPort, keep_serial_link
 from ._options import parse_options
 from ._result import DRIVER_NAME, build_result, source_key
 
@@ -55,24 +56,12 @@ class SerialLineProfileDriver(Driver):
         return {"instrument_id": self.context.instrument_id, "port": self.config.port, **fields}
 
     async def run(self, sink: ResultSink) -> None:
-        """Open the port, read until it fails, wait ``reconnect_s``, reopen; forever until cancelled."""
-        while True:
-            try:
-                reader, writer = await serial_asyncio_fast.open_serial_connection(
-                    url=self.config.port, baudrate=self.config.baudrate, bytesize=8, parity="N", stopbits=1
-                )
-            except (OSError, serial.SerialException) as exc:
-                logger.warning("cannot open %s: %s", self.config.port, exc,
-                               extra=self._log_fields(event="port_open_failed"))
-            else:
-                logger.info("port %s opened (%s)", self.config.port, self.profile.profile.model,
-                            extra=self._log_fields(event="port_opened"))
-                try:
-                    lost = await self._read_until_lost(reader, sink)
-                    logger.warning("port %s lost: %s", self.config.port, lost, extra=self._log_fields(event="port_lost"))
-                finally:
-                    writer.close()
-            await asyncio.sleep(self.config.reconnect_s)
+        """Open the port, read until it fails, reopen with backoff; forever until cancelled."""
+        watch = LinkWatch(logger, f"line {self.context.instrument_id} ({self.profile.profile.model})",
+                          lambda: self.link_listener, self._log_fields())
+        port = SerialPort(self.config.port, self.config.baudrate)
+        await keep_serial_link(port, lambda reader, _writer: self._read_until_lost(reader, sink), watch,
+                               self.config.backoff())
 
     async def _read_until_lost(self, reader: asyncio.StreamReader, sink: ResultSink) -> str:
         """Feed one connection's bytes through a fresh decoder; return why the connection ended."""

@@ -7,10 +7,10 @@ from typing import Any
 from pydantic import ConfigDict, Field, ValidationError
 
 from ..base import DriverConfigError
-from ..options import InstrumentClockOptions
+from ..options import ReconnectOptions
 
 
-class SerialLineOptions(InstrumentClockOptions):
+class SerialLineOptions(ReconnectOptions):
     """Which profile, which serial port, how fast to reconnect; ``timezone`` from the base."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -19,7 +19,6 @@ class SerialLineOptions(InstrumentClockOptions):
     """Built-in line profile name (``ny10-line``) or a path to a ``.toml`` profile."""
     port: str = Field(min_length=1)
     baudrate: int = Field(default=9600, gt=0)
-    reconnect_s: float = Field(default=2.0, gt=0)
 
 
 def parse_options(options: dict[str, Any]) -> SerialLineOptions:

@@ -82,6 +82,8 @@ class InstrumentCard:
     calibration_due: str | None = None
     calibration: CalibrationState | None = None
     """State of ``calibration_due`` on the day the page is drawn (None: no due date configured)."""
+    last_error: str | None = None
+    """Why the instrument is offline or in error (device absent, no reply, driver crash)."""
 
 
 def instrument_cards(instruments: list[InstrumentHealth], queued: list[QueuedLabel],
@@ -95,6 +97,7 @@ def instrument_cards(instruments: list[InstrumentHealth], queued: list[QueuedLab
             calibration_due=entry.calibration_due,
             calibration=None if entry.calibration_due is None
             else calibration_state(date.fromisoformat(entry.calibration_due), today),
+            last_error=entry.last_error if entry.state != "online" else None,
         )
         for entry in instruments
     ]
