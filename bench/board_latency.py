@@ -21,8 +21,8 @@ import httpx
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gateway.demo import SITE, create_demo_manager, prepare_gateway, start_gateway, start_lims  # noqa: E402
-from gateway.procs import python_module, start  # noqa: E402
+from kuaijian.demo import SITE, create_demo_people, prepare_gateway, start_gateway, start_lims  # noqa: E402
+from kuaijian.procs import python_module, start  # noqa: E402
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -52,7 +52,7 @@ def measure(results: int) -> list[float]:
         try:
             config = prepare_gateway(data, lims, [{"id": "ei-01", "driver": "enzyme_inhibition",
                                                    "options": {"port": link}}])
-            user, password = create_demo_manager(lims)
+            user, password = create_demo_people(lims)["manager"]
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
                 page = browser.new_page()

@@ -68,7 +68,7 @@ def _contenders(args: argparse.Namespace, ports_file: Path, config: Path) -> lis
             Contender(LOOP_SPREAD, [python, "-m", "bench.baseline", "--spread", str(ports_file)], LOOP_SPREAD),
             Contender(GATEWAY_SPREAD, [*gateway, "--spread", n], LOOP_SPREAD)]
     if args.cli:
-        runs.append(Contender("gateway via CLI", [python, "-c", "from gateway.cli import main; main()", "gateway",
+        runs.append(Contender("gateway via CLI", [python, "-c", "from kuaijian.cli import main; main()", "gateway",
                                                   "run", "--config", str(config)], LOOP))
     return runs
 

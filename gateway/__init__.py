@@ -1,4 +1,4 @@
-"""The gateway daemon: config, scheduling, SQLite outbox, signing, uplink, health, CLI."""
+"""The gateway daemon: config, scheduling, SQLite outbox, signing, uplink, health, room page."""
 
 import sys
 

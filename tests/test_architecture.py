@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LINT = str(Path(sys.executable).with_name("lint-imports"))
-PACKAGES = ("protocols", "drivers", "gateway", "lims_api", "firmware_sim")
+PACKAGES = ("protocols", "drivers", "gateway", "lims_api", "firmware_sim", "kuaijian", "bench")
 
 
 def _lint(cwd: Path) -> tuple[int, str]:
@@ -21,7 +21,7 @@ def _lint(cwd: Path) -> tuple[int, str]:
 def test_repository_keeps_every_contract():
     code, text = _lint(ROOT)
     assert code == 0, text
-    assert "4 kept, 0 broken" in text
+    assert "5 kept, 0 broken" in text
 
 
 def test_a_forbidden_import_is_caught(tmp_path):
@@ -31,7 +31,11 @@ def test_a_forbidden_import_is_caught(tmp_path):
     shutil.copy(ROOT / ".importlinter", tmp_path / ".importlinter")
     (tmp_path / "firmware_sim" / "cheat.py").write_text("import protocols\n")
     (tmp_path / "lims_api" / "cheat.py").write_text("from gateway import x\n")
+    (tmp_path / "gateway" / "cheat.py").write_text("import kuaijian\n")
+    (tmp_path / "kuaijian" / "cheat.py").write_text("import bench\n")
     code, text = _lint(tmp_path)
     assert code != 0
     assert "firmware_sim imports none of our packages BROKEN" in text
     assert "lims_api imports only protocols BROKEN" in text
+    assert "gateway and drivers never import lims_api or firmware_sim (nor kuaijian or bench) BROKEN" in text
+    assert "the composition root (kuaijian) never imports bench BROKEN" in text

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gateway.audit import read_bundle_files, verify_path
+from kuaijian.audit import read_bundle_files, verify_path
 from protocols import envelope as env
 from protocols.bundle import Report, parse_keys
 from protocols.bundle_log import BundleLogError, receipt_from_bundle

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from gateway.audit import verify_path
-from gateway.cli import app
+from kuaijian.audit import verify_path
+from kuaijian.cli import app
 from protocols import envelope as env
 
 from .bundle_factory import chain, key_entry, write_bundle

@@ -91,7 +91,7 @@ def room_gateway(folder: Path, *, channels: int = 2, interval_s: float = 2.0, se
     daemon = None
     try:
         _wait_for(link.exists, 10, "the simulator's pty")
-        daemon = subprocess.Popen([sys.executable, "-m", "gateway.cli", "gateway", "run", "--config",
+        daemon = subprocess.Popen([sys.executable, "-m", "kuaijian.cli", "gateway", "run", "--config",
                                    str(folder / "gateway.toml")], cwd=ROOT, stdout=daemon_log, stderr=daemon_log)
         status = folder / "outbox.sqlite3.status.json"
         _wait_for(lambda: _room_url(status) is not None or daemon.poll() is not None, 15, "the room page")

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gateway.demo import start_gateway
+from kuaijian.demo import start_gateway
 from gateway.errors import OutboxError
 from gateway.outbox import OutboxCounts, read_counts
-from gateway.procs import Child
+from kuaijian.procs import Child
 
 POLL_S = 0.05
 _EMPTY = OutboxCounts(pending=0, delivered=0, rejected=0, last_seq=0, last_delivered_at=None)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.procs import Child, start
+from kuaijian.procs import Child, start
 
 from .fleet import Fleet, build_fleet
 from .lims_side import LimsProcess, lims_database

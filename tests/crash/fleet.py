@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gateway.demo import free_port
-from gateway.procs import python_module
+from kuaijian.demo import free_port
+from kuaijian.procs import python_module
 from protocols.enzyme.replay import reading_from_raw
 
 ENZYME_RUNS, ENZYME_CHANNELS = 100, 4

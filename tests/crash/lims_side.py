@@ -14,8 +14,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from gateway.demo import Lims, free_port, start_lims_on
-from gateway.procs import Child
+from kuaijian.demo import Lims, free_port, start_lims_on
+from kuaijian.procs import Child
 
 PG_ENV = "KUAIJIAN_TEST_PG_URL"
 FORCE_SQLITE_ENV = "KUAIJIAN_CRASH_SQLITE"

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from gateway.audit import verify_path
+from kuaijian.audit import verify_path
 from gateway.config import load_config
-from gateway.demo import GATEWAY_ID, prepare_gateway, stored_count
-from gateway.procs import Child, python_module
+from kuaijian.demo import GATEWAY_ID, prepare_gateway, stored_count
+from kuaijian.procs import Child, python_module
 
 from .chaos import GatewayKiller, outbox_counts, poll_until, wait_until
 from .fleet import (

@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.audit import verify_path
-from gateway.demo import GATEWAY_ID, SITE, Lims, prepare_gateway, start_gateway, start_lims, stored_count
-from gateway.procs import Child, python_module, start
+from kuaijian.audit import verify_path
+from kuaijian.demo import GATEWAY_ID, SITE, Lims, prepare_gateway, start_gateway, start_lims, stored_count
+from kuaijian.procs import Child, python_module, start
 from protocols.enzyme.replay import reading_from_raw
 
 RUNS, CHANNELS, KILLS = 25, 4, 3

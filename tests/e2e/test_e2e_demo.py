@@ -10,7 +10,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from gateway.cli import app
+from kuaijian.cli import app
 
 from ..independent_verifier import verify as independent_verify
 from .verdict_rules import recompute

@@ -7,7 +7,7 @@ from pathlib import Path
 import tomli_w
 from typer.testing import CliRunner
 
-from gateway.cli import app
+from kuaijian.cli import app
 
 from .conftest import SITE
 

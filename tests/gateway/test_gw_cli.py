@@ -14,7 +14,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from gateway.cli_gateway import gateway_app
+from kuaijian.cli_gateway import gateway_app
 from gateway.config import load_config
 from gateway.keys import kid_of, load_private_key, public_key_b64url
 from gateway.logging_setup import JsonFormatter
@@ -81,7 +81,7 @@ def test_pubkey_prints_key_then_kid(tmp_path, key_path):
 def test_run_logs_json_and_exits_0_on_sigterm(tmp_path, key_path, lims):
     path = write_config(tmp_path, config_data(lims.url, []))
     log_path = tmp_path / "stderr.log"
-    code = "from gateway.cli_gateway import gateway_app; gateway_app()"
+    code = "from kuaijian.cli_gateway import gateway_app; gateway_app()"
     with log_path.open("wb") as log:
         daemon = subprocess.Popen([sys.executable, "-c", code, "run", "--config", str(path)], cwd=ROOT,
                                   stderr=log, env={**os.environ, "PYTHONPATH": str(ROOT)})

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from drivers import registry
-from gateway.cli_gateway import gateway_app
+from kuaijian.cli_gateway import gateway_app
 from gateway.config import load_config
 from gateway.daemon import Gateway
 from gateway.health import status_path

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway.audit import verify_path
+from kuaijian.audit import verify_path
 from lims_api import export_bundle
 from lims_api.__main__ import main
 from lims_api.audit.signing_key import KEY_FILE

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from gateway.audit import verify_path
+from kuaijian.audit import verify_path
 from lims_api import export_bundle
 from lims_api.audit import audit_log
 from lims_api.core.db import make_sessionmaker

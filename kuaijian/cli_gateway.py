@@ -11,9 +11,9 @@ from pathlib import Path
 
 import typer
 
-from .config import GatewayConfig, load_config, parse_config
-from .errors import ConfigError, GatewayError
-from .keys import generate_key_file, kid_of, load_private_key, public_key_b64url
+from gateway.config import GatewayConfig, load_config, parse_config
+from gateway.errors import ConfigError, GatewayError
+from gateway.keys import generate_key_file, kid_of, load_private_key, public_key_b64url
 
 gateway_app = typer.Typer(help="The test-room gateway daemon.", no_args_is_help=True, add_completion=False)
 
@@ -123,7 +123,7 @@ def _load(config: Path) -> GatewayConfig:
 @gateway_app.command("check-config")
 def check_config(config: Path = CONFIG_OPTION) -> None:
     """Validate the config file and each instrument's driver options and profile; exit 1 on any problem."""
-    from .instruments import driver_issues
+    from gateway.instruments import driver_issues
 
     loaded = _load(config)
     issues = driver_issues(loaded, config, lambda: datetime.now().astimezone())

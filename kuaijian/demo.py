@@ -148,7 +148,7 @@ def prepare_gateway(data_dir: Path, lims: Lims, instruments: list[dict[str, obje
     """
     gw_dir = data_dir / "gateway"
     subprocess.run(
-        python_module("gateway.cli", "gateway", "init", "--dir", str(gw_dir), "--gateway-id", GATEWAY_ID,
+        python_module("kuaijian.cli", "gateway", "init", "--dir", str(gw_dir), "--gateway-id", GATEWAY_ID,
                       "--site-id", SITE["id"], "--site-kind", SITE["kind"], "--site-name", SITE["name"],
                       "--lims-url", lims.url),
         check=True, capture_output=True,
@@ -159,7 +159,7 @@ def prepare_gateway(data_dir: Path, lims: Lims, instruments: list[dict[str, obje
     config["lims"]["retry_max_s"] = 2.0
     config["room_page"] = {"port": room_port}
     config_path.write_text(tomli_w.dumps(config), "utf-8")
-    out = subprocess.run(python_module("gateway.cli", "gateway", "pubkey", "--config", str(config_path)),
+    out = subprocess.run(python_module("kuaijian.cli", "gateway", "pubkey", "--config", str(config_path)),
                          check=True, capture_output=True, text=True).stdout
     enrol = httpx.post(f"{lims.url}/api/v1/gateways", headers={"Authorization": f"Bearer {lims.admin_token}"},
                        json={"gateway": GATEWAY_ID, "site": SITE, "public_key": out.split()[0]}, timeout=10)
@@ -188,7 +188,7 @@ def create_demo_people(lims: Lims) -> dict[str, tuple[str, str]]:
 
 def start_gateway(config_path: Path, logs: Path) -> Child:
     """Start ``kuaijian gateway run`` on ``config_path`` as a child process."""
-    return start("gateway", python_module("gateway.cli", "gateway", "run", "--config", str(config_path)), logs)
+    return start("gateway", python_module("kuaijian.cli", "gateway", "run", "--config", str(config_path)), logs)
 
 
 def stored_count(lims_url: str) -> int:

@@ -14,10 +14,10 @@ from rich.table import Table
 
 from protocols.calibration import calibration_state
 
-from .config import load_config
-from .errors import ConfigError, OutboxError
-from .health import read_status_file, status_path
-from .outbox import read_counts
+from gateway.config import load_config
+from gateway.errors import ConfigError, OutboxError
+from gateway.health import read_status_file, status_path
+from gateway.outbox import read_counts
 
 STALE_AFTER_INTERVALS = 3
 

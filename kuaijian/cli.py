@@ -1,7 +1,7 @@
 """The ``kuaijian`` console script: gateway, audit, LIMS and simulator commands, and the demo.
 
 ``lims`` and ``sim`` hand over to ``python -m lims_api`` / ``python -m firmware_sim`` in a
-child process, so the gateway package never imports those packages.
+child process, each with only its own libraries loaded.
 """
 
 from __future__ import annotations
