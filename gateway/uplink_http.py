@@ -85,8 +85,9 @@ class HttpUplink:
             after_seq = 0
             self.stats.state = "uploading"
             while batch := self.outbox.pending(self._batch_size, after_seq=after_seq):
-                if await self._send(batch, report):
-                    after_seq = batch[-1].seq
+                answered = await self._send(batch, report)
+                if answered is not None:
+                    after_seq = answered
             self.stats.state = "not_enrolled" if report.not_enrolled else "idle"
             return report
 
@@ -94,8 +95,11 @@ class HttpUplink:
         """Backoff before the next try: full jitter over an exponentially growing window."""
         return backoff_delay(self._failures, self.lims.retry_min_s, self.lims.retry_max_s)
 
-    async def _send(self, batch: list[StoredEnvelope], report: PassReport) -> bool:
-        """POST ``batch``; False if the LIMS found it too large (the batch size is halved then)."""
+    async def _send(self, batch: list[StoredEnvelope], report: PassReport) -> int | None:
+        """POST ``batch``; the last seq answered, or None if the LIMS found it too large (batch size halved).
+
+        A LIMS that stopped early (too many rejected lines) answers a prefix; the rest stays pending.
+        """
         body = "".join(f"{stored.text}\n" for stored in batch).encode("utf-8")
         try:
             response = await self._client.post(
@@ -112,21 +116,21 @@ class HttpUplink:
         except ValueError as exc:
             self._failed(batch, f"unexpected answer from the LIMS: {exc}")
         self._recovered()
-        self._apply(batch, entries, report)
-        return True
+        self._apply(batch[:len(entries)], entries, report)
+        return batch[len(entries) - 1].seq
 
-    def _too_large(self, batch: list[StoredEnvelope], report: PassReport) -> bool:
+    def _too_large(self, batch: list[StoredEnvelope], report: PassReport) -> int | None:
         """Halve the batch size (kept for this uplink's life); a lone envelope too large is rejected."""
         if len(batch) > 1:
             self._batch_size = max(1, len(batch) // 2)
             log.info("LIMS answered 413, halving the batch", extra={"batch_size": self._batch_size})
-            return False
+            return None
         error = "payload_too_large: the LIMS refuses an envelope of this size (HTTP 413)"
         log.error("LIMS rejected an envelope", extra={"seq": batch[0].seq, "error": error})
         self.outbox.mark_rejected(batch[0].seq, error)
         report.rejected += 1
         self.stats.count(0, 1, time.time())
-        return True
+        return batch[0].seq
 
     def _apply(self, batch: list[StoredEnvelope], entries: list[dict[str, Any]], report: PassReport) -> None:
         """Mark each envelope delivered, rejected, or (not enrolled) still pending."""
@@ -153,12 +157,18 @@ class HttpUplink:
 
 
 def _entries_by_line(answer: Any, count: int) -> list[dict[str, Any]]:
-    """The LIMS's per-line entries in line order; ValueError unless there is exactly one per line."""
+    """The LIMS's per-line entries in line order; ValueError unless there is exactly one per answered line.
+
+    Every line is answered, or, when the LIMS ``stopped`` early, lines 1..``after_line``.
+    """
     results = answer.get("results") if isinstance(answer, dict) else None
     if not isinstance(results, list):
         raise ValueError("no 'results' list")
+    stopped = answer.get("stopped")
+    after_line = stopped.get("after_line") if isinstance(stopped, dict) else None
+    answered = after_line if type(after_line) is int and 1 <= after_line < count else count
     by_line = {entry.get("line"): entry for entry in results if isinstance(entry, dict)}
-    missing = [line for line in range(1, count + 1) if line not in by_line]
-    if missing or len(results) != count:
-        raise ValueError(f"{len(results)} result(s) for {count} line(s); missing lines {missing[:5]}")
-    return [by_line[line] for line in range(1, count + 1)]
+    missing = [line for line in range(1, answered + 1) if line not in by_line]
+    if missing or len(results) != answered:
+        raise ValueError(f"{len(results)} result(s) for {answered} line(s); missing lines {missing[:5]}")
+    return [by_line[line] for line in range(1, answered + 1)]

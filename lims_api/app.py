@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from .core.body_limit import BodyLimit
 from .core.db import make_engine, make_sessionmaker
 from .core.notifier import ChangeNotifier
 from .core.settings import LimsSettings
@@ -23,6 +24,7 @@ from .pages import board_router, console_router, notice_router, site_router
 from .pages.filters import install_filters
 from .people import admin_router, auth_router, gateways_router
 from .people.auth import make_hasher
+from .people.password_slots import PasswordSlots
 
 ROUTERS = (auth_router, admin_router, gateways_router, heartbeat_router, ingest_router, results_router, cases_router,
            requests_router, site_router, board_router, notice_router, console_router)
@@ -51,9 +53,11 @@ def create_app(settings: LimsSettings) -> FastAPI:
     install_filters(app.state.templates.env, settings.timezone)
     app.state.notifier = ChangeNotifier()
     app.state.password_hasher = make_hasher(settings.password_time_cost, settings.password_memory_kib)
+    app.state.password_slots = PasswordSlots(settings.password_hash_concurrency, settings.password_hash_wait_s)
     for module in ROUTERS:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(BodyLimit, large=settings.max_body_bytes, small=settings.max_request_bytes)
 
     @app.exception_handler(DBAPIError)
     async def database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:

@@ -21,6 +21,15 @@ class LimsSettings(BaseSettings):
     """Bearer token for admin routes (gateway enrolment); ``None`` disables them (403)."""
     data_dir: Path = Path("lims-data")
     max_body_bytes: int = Field(default=MIB, gt=0)
+    """Largest body of ingest and heartbeat requests."""
+    max_request_bytes: int = Field(default=64 * 1024, gt=0)
+    """Largest body of every other request (login, forms, admin and case JSON)."""
+    max_rejected_lines: int = Field(default=100, gt=0)
+    """Ingest stops after this many rejected lines in one request and answers how many lines it left."""
+    password_hash_concurrency: int = Field(default=2, gt=0)
+    """Password checks and hashes running at once (argon2id takes ``password_memory_kib`` each)."""
+    password_hash_wait_s: float = Field(default=5.0, ge=0)
+    """How long a login waits for a free hashing slot before it is answered 503 (retry)."""
     password_time_cost: int = Field(default=3, ge=1)
     password_memory_kib: int = Field(default=65536, ge=8)
     """argon2id cost of new password hashes (defaults: argon2-cffi's RFC 9106 low-memory profile)."""

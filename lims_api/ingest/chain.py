@@ -19,12 +19,13 @@ from protocols.errors import EnvelopeError
 
 from lims_api.audit import audit_log
 from lims_api.core.errors import EnvelopeRejected, WrongSite
+from lims_api.core.log_limits import rate_limited
 from lims_api.followup.cases import open_case
 
 from .checks import CheckedEnvelope, query_columns
 from .models import ChainGap, ForkAlarm, Gateway, GatewayKey, StoredEnvelope
 
-logger = logging.getLogger(__name__)
+logger = rate_limited(logging.getLogger(__name__))
 
 StoreStatus = Literal["stored", "duplicate", "fork"]
 

@@ -10,13 +10,14 @@ from pydantic import BaseModel
 from lims_api.audit import audit_log
 from lims_api.core.deps import BoundedBody, SessionDep
 from lims_api.core.errors import HeartbeatRejected
+from lims_api.core.log_limits import rate_limited
 from lims_api.core.models import utc_now
 from lims_api.core.schemas import Rfc3339
 
 from .heartbeat import accept_heartbeat, clock_skew_s
 
 router = APIRouter(prefix="/api/v1/gateways", tags=["gateways"])
-logger = logging.getLogger(__name__)
+logger = rate_limited(logging.getLogger(__name__))
 
 
 class HeartbeatAnswer(BaseModel):

@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from protocols.envelope import GATEWAY_ID
 
 from lims_api.core.errors import LimsError
+from lims_api.core.log_limits import rate_limited
 
 from .schemas import LineResult
 from .service import ingest_ndjson
 
-logger = logging.getLogger(__name__)
+logger = rate_limited(logging.getLogger(__name__))
 
 __all__ = ["Ack", "BridgeConfigError", "MqttTopics", "answer_envelope"]
 

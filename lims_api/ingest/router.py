@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 
-from lims_api.core.deps import BoundedBody, SessionDep
+from lims_api.core.deps import BoundedBody, SessionDep, SettingsDep
 
 from .schemas import IngestResponse
-from .service import ingest_ndjson
+from .service import ingest_batch
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
@@ -25,9 +25,12 @@ def require_ndjson(request: Request) -> None:
 
 
 @router.post("/ingest", response_model=IngestResponse, dependencies=[Depends(require_ndjson)])
-def ingest(body: BoundedBody, session: SessionDep, request: Request) -> IngestResponse:
-    """Verify and store each envelope line (contract §1); bad lines are reported, never block others."""
-    results = ingest_ndjson(session, body)
-    if any(line.status == "stored" for line in results):
+def ingest(body: BoundedBody, session: SessionDep, settings: SettingsDep, request: Request) -> IngestResponse:
+    """Verify and store each envelope line (contract §1); bad lines are reported, never block others.
+
+    After ``max_rejected_lines`` rejected lines the rest of the body is not processed (``stopped``).
+    """
+    answer = ingest_batch(session, body, settings.max_rejected_lines)
+    if any(line.status == "stored" for line in answer.results):
         request.app.state.notifier.publish()  # live boards of this process update at once
-    return IngestResponse(results=results)
+    return answer

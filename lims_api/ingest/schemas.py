@@ -35,8 +35,21 @@ class LineResult(BaseModel):
     hash: str | None = None
 
 
+class IngestStopped(BaseModel):
+    """Ingest stopped early: after ``max_rejected_lines`` rejections the remaining lines were not read."""
+
+    after_line: int
+    """The last line processed (it has an entry in ``results``)."""
+    unprocessed: int
+    """Non-blank lines after it, not processed and not answered: send them again."""
+    reason: str
+
+
 class IngestResponse(BaseModel):
     results: list[LineResult]
+    """One entry per processed line, in line order."""
+    stopped: IngestStopped | None = None
+    """Set when the request had too many rejected lines; ``None`` when every line was processed."""
 
 
 class ResultItem(BaseModel):

@@ -10,15 +10,16 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from lims_api.core.errors import EnvelopeRejected, WrongSite
+from lims_api.core.log_limits import rate_limited
 from lims_api.core.models import utc_now
 
 from .chain import audit_wrong_site, store_envelope
 from .checks import CheckedEnvelope, check_line
-from .schemas import LineResult
+from .schemas import IngestResponse, IngestStopped, LineResult
 
-logger = logging.getLogger(__name__)
+logger = rate_limited(logging.getLogger(__name__))
 
-__all__ = ["ingest_ndjson", "split_lines"]
+__all__ = ["ingest_batch", "ingest_ndjson", "split_lines"]
 
 
 def split_lines(body: bytes) -> Iterator[tuple[int, bytes]]:
@@ -86,4 +87,30 @@ def _process_line(session: Session, number: int, line: bytes, now: datetime) -> 
 
 def ingest_ndjson(session: Session, body: bytes, clock: Callable[[], datetime] = utc_now) -> list[LineResult]:
     """Process every non-blank line of ``body`` in order; each stored envelope is committed before the next."""
-    return [_process_line(session, number, line, clock()) for number, line in split_lines(body)]
+    return ingest_batch(session, body, None, clock).results
+
+
+def ingest_batch(
+    session: Session, body: bytes, max_rejected: int | None, clock: Callable[[], datetime] = utc_now
+) -> IngestResponse:
+    """Like :func:`ingest_ndjson`, but stop after ``max_rejected`` rejected lines and say how many were left."""
+    results: list[LineResult] = []
+    rejected = 0
+    lines = split_lines(body)
+    for number, line in lines:
+        result = _process_line(session, number, line, clock())
+        results.append(result)
+        rejected += result.status == "rejected"
+        if max_rejected is not None and rejected >= max_rejected:
+            unprocessed = sum(1 for _ in lines)
+            if unprocessed:
+                return IngestResponse(results=results, stopped=_stopped(number, unprocessed, rejected))
+    return IngestResponse(results=results)
+
+
+def _stopped(after_line: int, unprocessed: int, rejected: int) -> IngestStopped:
+    reason = f"{rejected} lines rejected (max_rejected_lines); the {unprocessed} lines after line {after_line} " \
+             "were not processed"
+    logger.warning("ingest stopped early: %s", reason,
+                   extra={"line_no": after_line, "unprocessed": unprocessed, "rejected": rejected})
+    return IngestStopped(after_line=after_line, unprocessed=unprocessed, reason=reason)

@@ -72,7 +72,8 @@ def place_gateway(gateway_id: str, body: GatewayRoomIn, admin: Admin, session: S
 def create_user(body: UserIn, admin: Admin, session: SessionDep, request: Request) -> UserOut:
     """Create a user with a role and its scope (sites for technicians/managers, district for regulators)."""
     try:
-        user = directory.create_user(session, admin, body, utc_now(), request.app.state.password_hasher)
+        with request.app.state.password_slots.slot():
+            user = directory.create_user(session, admin, body, utc_now(), request.app.state.password_hasher)
     except DirectoryError as exc:
         raise _conflict(exc) from exc
     session.commit()

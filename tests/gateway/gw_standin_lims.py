@@ -26,7 +26,8 @@ def free_port() -> int:
 
 
 class StandInLims:
-    """Per-gateway chains in memory; knobs: ``reject_seqs``, ``max_lines``/``max_bytes`` (413 above)."""
+    """Per-gateway chains in memory; knobs: ``reject_seqs``, ``max_lines``/``max_bytes`` (413 above),
+    ``max_rejected`` (stop after that many rejected lines and answer ``stopped``, as the LIMS does)."""
 
     def __init__(self, keys: dict[str, bytes] | None = None) -> None:
         self.keys: dict[str, bytes] = dict(keys or {})
@@ -41,6 +42,7 @@ class StandInLims:
         self.max_bytes: int | None = None
         self.evidence: dict[str, bytes] = {}
         """Snapshots taken by ``PUT /api/v1/evidence/<sha256>``: only a named, matching image is kept."""
+        self.max_rejected: int | None = None
         self._changed = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
 
@@ -100,7 +102,7 @@ class StandInLims:
                 too_many = self.max_lines is not None and len(lines) > self.max_lines
                 if too_many or (self.max_bytes is not None and len(body) > self.max_bytes):
                     return 413, {"detail": "too many lines"}
-                return 200, {"results": [self._ingest(number, line) for number, line in enumerate(lines, 1)]}
+                return 200, self._answer(lines)
             finally:
                 self._changed.notify_all()
 
@@ -118,6 +120,16 @@ class StandInLims:
                 return 201, {"sha256": sha256}
             finally:
                 self._changed.notify_all()
+
+    def _answer(self, lines: list[str]) -> dict[str, Any]:
+        results: list[dict[str, Any]] = []
+        for number, line in enumerate(lines, 1):
+            results.append(self._ingest(number, line))
+            rejected = sum(entry["status"] == "rejected" for entry in results)
+            if self.max_rejected is not None and rejected >= self.max_rejected and number < len(lines):
+                stopped = {"after_line": number, "unprocessed": len(lines) - number, "reason": "too many rejected"}
+                return {"results": results, "stopped": stopped}
+        return {"results": results}
 
     def _ingest(self, number: int, line: str) -> dict[str, Any]:
         envelope: dict[str, Any] = {}

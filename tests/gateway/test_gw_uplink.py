@@ -66,6 +66,17 @@ def test_one_rejected_envelope_does_not_block_the_others(outbox, lims, caplog):
     assert lims.request_sizes == [4, 2]
 
 
+def test_lims_that_stops_early_leaves_the_rest_pending_and_the_pass_goes_on(outbox, lims):
+    fill(outbox, 8)
+    lims.reject_seqs, lims.max_rejected = {2, 3, 4}, 2
+    report = asyncio.run(one_pass(outbox, lims.url, batch_size=8))
+    assert lims.request_sizes == [8, 5]  # the LIMS stopped after line 3; seqs 4..8 were sent again at once
+    assert (report.delivered, report.rejected) == (5, 3)
+    assert lims.seqs(GATEWAY_ID) == [1, 5, 6, 7, 8]
+    assert [outbox.get(seq).state for seq in (2, 3, 4)] == ["rejected"] * 3
+    assert outbox.counts().pending == 0
+
+
 def test_not_enrolled_gateway_keeps_envelopes_pending_until_enrolled(outbox, lims, caplog):
     fill(outbox, 3)
     enrolled = lims.keys.pop(GATEWAY_ID)
