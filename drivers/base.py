@@ -42,6 +42,11 @@ def raw_identity(result: TestResult) -> bytes:
     return base64.b64decode(result.raw.data)
 
 
+def serial_path(port: object) -> str | None:
+    """``port`` when it names a local device file; ``None`` for a pyserial URL (``socket://``...) or a TCP port."""
+    return port if isinstance(port, str) and "://" not in port else None
+
+
 class DriverError(Exception):
     """Base of driver errors."""
 
@@ -87,6 +92,11 @@ class Driver(abc.ABC):
         """:data:`ReadingIdentity` of this driver's results: the raw bytes unless the instrument re-sends
         a reading with other bytes (then the driver overrides this)."""
         return raw_identity(result)
+
+    @property
+    def serial_device(self) -> str | None:
+        """Local serial device path the driver opens (``check-config`` tests it exists); ``None``: no device."""
+        return None
 
     @abc.abstractmethod
     async def run(self, sink: ResultSink) -> None:

@@ -89,7 +89,12 @@ class Gateway:
 
                 metrics = MetricsServer(gateway_registry(health, outbox.pending_count),
                                         lambda: health.snapshot(outbox.counts(), self.clock()))
-                self.metrics_port = await metrics.start(gateway.status_host, gateway.status_port)
+                try:
+                    self.metrics_port = await metrics.start(gateway.status_host, gateway.status_port)
+                except OSError as exc:  # port in use or address not local: results matter more than metrics
+                    log.error("status port cannot listen; running without /metrics and /status",
+                              extra={"host": gateway.status_host, "port": gateway.status_port, "error": str(exc)})
+                    metrics = None
             counts = outbox.counts()
             log.info("gateway started", extra={"gateway": gateway.id, "kid": kid_of(key), "last_seq": counts.last_seq,
                                                "pending": counts.pending, "instruments": [i.id for i, _ in instruments],

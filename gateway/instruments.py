@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 
 from drivers import registry
 from drivers.base import Driver, DriverContext
 
-from .config import GatewayConfig, InstrumentSection, issue_at
+from .config import GatewayConfig, InstrumentSection
 from .errors import GatewayError
 
 
@@ -22,15 +21,3 @@ def build_driver(config: GatewayConfig, instrument: InstrumentSection, clock: Ca
     except Exception as exc:  # a plug-in's constructor may raise anything on bad options
         raise GatewayError(f"instrument {instrument.id!r} (driver {instrument.driver}): {exc}") from exc
 
-
-def driver_issues(config: GatewayConfig, source: Path, clock: Callable[[], datetime]) -> list[str]:
-    """Every enabled instrument whose driver rejects its options, as ``FILE:LINE: key: why`` lines."""
-    issues = []
-    for index, instrument in enumerate(config.instruments):
-        if not instrument.enabled:
-            continue
-        try:
-            build_driver(config, instrument, clock)
-        except GatewayError as exc:
-            issues.append(issue_at(source, ("instruments", index, "options"), str(exc)))
-    return issues

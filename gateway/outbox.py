@@ -233,3 +233,18 @@ def read_counts(path: str | Path) -> OutboxCounts:
         raise OutboxError(f"{path}: cannot read outbox: {exc}") from exc
     finally:
         db.close()
+
+
+def read_owner(path: str | Path) -> str | None:
+    """Gateway id an existing outbox at ``path`` belongs to (read-only); ``None`` when there is no file yet."""
+    if not Path(path).exists():
+        return None
+    try:
+        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE name = 'gateway_id'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise OutboxError(f"{path}: cannot read outbox: {exc}") from exc
+    return None if row is None else str(row[0])

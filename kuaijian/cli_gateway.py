@@ -121,18 +121,28 @@ def _load(config: Path) -> GatewayConfig:
 
 
 @gateway_app.command("check-config")
-def check_config(config: Path = CONFIG_OPTION) -> None:
-    """Validate the config file and each instrument's driver options and profile; exit 1 on any problem."""
-    from gateway.instruments import driver_issues
+def check_config(
+    config: Path = CONFIG_OPTION,
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 on warnings too (e.g. a serial device not present)."),
+) -> None:
+    """Check what `run` needs: config, key file and its mode, outbox owner, driver options, serial devices.
+
+    Exit 1 on any error (`run` would refuse to start); a missing serial device is a warning
+    (`run` starts and shows that instrument offline), an error with --strict.
+    """
+    from gateway.preflight import preflight
 
     loaded = _load(config)
-    issues = driver_issues(loaded, config, lambda: datetime.now().astimezone())
-    if issues:
-        for issue in issues:
-            typer.echo(issue, err=True)
+    found = preflight(loaded, config, lambda: datetime.now().astimezone())
+    for issue in found.errors:
+        typer.echo(issue, err=True)
+    for issue in found.warnings:
+        typer.echo(f"warning: {issue}", err=True)
+    if found.errors or (strict and found.warnings):
         raise typer.Exit(1)
     enabled = sum(1 for instrument in loaded.instruments if instrument.enabled)
-    typer.echo(f"{config}: ok (gateway {loaded.gateway.id}, {enabled} enabled instrument(s))")
+    warned = f", {len(found.warnings)} warning(s)" if found.warnings else ""
+    typer.echo(f"{config}: ok (gateway {loaded.gateway.id}, {enabled} enabled instrument(s){warned})")
 
 
 @gateway_app.command("pubkey")

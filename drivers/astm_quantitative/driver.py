@@ -31,7 +31,7 @@ from protocols.astm import (
     parse_message,
 )
 
-from ..base import Driver, DriverContext, ResultSink
+from ..base import Driver, DriverContext, ResultSink, serial_path
 from ..link_watch import LinkWatch
 from ..serial_link import SerialPort, keep_serial_link
 from .mapping import DRIVER_NAME, readings
@@ -52,6 +52,11 @@ class AstmQuantitativeDriver(Driver):
         self.limits = load_limits(self.config.limits)
         self.port_open = asyncio.Event()
         """Set while the serial port is open (tests and status pages wait on it)."""
+
+    @property
+    def serial_device(self) -> str | None:
+        """The configured serial port (see ``serial_path``)."""
+        return serial_path(self.config.port)
 
     async def run(self, sink: ResultSink) -> None:
         """Read the port forever; reopen it with backoff after errors; return only when cancelled."""

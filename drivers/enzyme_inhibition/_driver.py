@@ -28,7 +28,7 @@ from protocols.enzyme import (
 )
 from protocols.result import TestResult
 
-from ..base import Driver, DriverContext, ResultSink
+from ..base import Driver, DriverContext, ResultSink, serial_path
 from ..link_watch import LinkWatch
 from ..serial_link import SerialPort, keep_serial_link
 from ._mapping import DRIVER_NAME, reading_identity, to_test_result
@@ -56,6 +56,11 @@ class EnzymeInhibitionDriver(Driver):
     def reading_identity(self, result: TestResult) -> bytes:
         """Control and channel frames, not the header: the SEND key may re-send a run with another time."""
         return reading_identity(result)
+
+    @property
+    def serial_device(self) -> str | None:
+        """The configured serial port (see ``serial_path``)."""
+        return serial_path(self.config.port)
 
     def _log_fields(self, **fields: Any) -> dict[str, Any]:
         return {"instrument_id": self.context.instrument_id, "port": self.config.port, **fields}

@@ -18,7 +18,7 @@ from protocols.modbus_profile import (
     resolve_profile,
 )
 
-from ..base import Driver, DriverConfigError, DriverContext, ResultSink
+from ..base import Driver, DriverConfigError, DriverContext, ResultSink, serial_path
 from ..link_watch import LinkWatch
 from ._link import LinkError, ModbusLink
 from ._options import parse_options
@@ -61,6 +61,11 @@ class ModbusProfileDriver(Driver):
         self._transport = "modbus-tcp" if self.config.transport == "tcp" else "modbus-rtu"
         self._last_committed: tuple[str, tuple[int, ...]] | None = None
         """Source key and registers of the last committed reading: a reset counter reuses keys."""
+
+    @property
+    def serial_device(self) -> str | None:
+        """The RTU serial port (``None`` over TCP or for a pyserial URL)."""
+        return serial_path(self.config.port) if self.config.transport == "rtu" else None
 
     async def run(self, sink: ResultSink) -> None:
         """Connect, read identity, poll and deliver results; on a link fault reconnect with backoff.

@@ -16,7 +16,7 @@ import serial
 from protocols.line_profile import NEED_DATA, LineDecoder, LineError, LineProfileError, Profile, interpret
 from protocols.line_profile import resolve_profile as _resolve
 
-from ..base import Driver, DriverConfigError, DriverContext, ResultSink
+from ..base import Driver, DriverConfigError, DriverContext, ResultSink, serial_path
 from ..link_watch import LinkWatch
 from ..serial_link import SerialPort, keep_serial_link
 from ._options import parse_options
@@ -51,6 +51,11 @@ class SerialLineProfileDriver(Driver):
             self.profile = resolve_profile(self.config.profile)
         except LineProfileError as exc:
             raise DriverConfigError(f"serial_line_profile option 'profile': {exc}") from exc
+
+    @property
+    def serial_device(self) -> str | None:
+        """The configured serial port (see ``serial_path``)."""
+        return serial_path(self.config.port)
 
     def _log_fields(self, **fields: Any) -> dict[str, Any]:
         return {"instrument_id": self.context.instrument_id, "port": self.config.port, **fields}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -55,6 +56,15 @@ async def async_wait_until(condition: Callable[[], bool], timeout: float = 10.0)
             return False
         await asyncio.sleep(0.01)
     return True
+
+
+@pytest.fixture
+def serial_device() -> Iterator[str]:
+    """A real pty: its slave path exists the way an analyzer's /dev/ttyUSB0 does."""
+    master, slave = os.openpty()
+    yield os.ttyname(slave)
+    os.close(master)
+    os.close(slave)
 
 
 @pytest.fixture

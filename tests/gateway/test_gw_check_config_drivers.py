@@ -28,9 +28,9 @@ def check(path: Path):
     return CliRunner().invoke(app, ["gateway", "check-config", "--config", str(path)])
 
 
-def test_valid_profiles_and_options_pass(tmp_path):
+def test_valid_profiles_and_options_pass(tmp_path, key_path, serial_device):
     path = write(tmp_path, [
-        {"id": "ei-01", "driver": "enzyme_inhibition", "options": {"port": "/dev/ttyUSB0"}},
+        {"id": "ei-01", "driver": "enzyme_inhibition", "options": {"port": serial_device}},
         {"id": "gr-01", "driver": "modbus_profile",
          "options": {"profile": str(GOOD_PROFILE), "transport": "tcp", "host": "127.0.0.1", "port": 502}},
     ])
@@ -39,7 +39,7 @@ def test_valid_profiles_and_options_pass(tmp_path):
     assert "2 enabled instrument(s)" in result.output
 
 
-def test_broken_profile_and_bad_option_are_named_with_file_and_line(tmp_path):
+def test_broken_profile_and_bad_option_are_named_with_file_and_line(tmp_path, key_path):
     broken = tmp_path / "vendor.toml"
     broken.write_text(GOOD_PROFILE.read_text("utf-8").replace('word_order = "big"', 'word_order = "middle"', 1))
     path = write(tmp_path, [

@@ -58,7 +58,7 @@ def test_init_rejects_bad_values_before_writing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_check_config_prints_every_problem(tmp_path):
+def test_check_config_prints_every_problem(tmp_path, key_path):
     data = config_data("http://127.0.0.1:1", [{"id": "a", "driver": "nope"}, {"id": "b", "driver": "nope"}])
     path = write_config(tmp_path, data)
     out = invoke("check-config", "--config", str(path))
