@@ -1,4 +1,8 @@
-"""Command line: ``python -m lims_api serve | init-db | export | mqtt-bridge``. The only place settings are read."""
+"""Command line: ``python -m lims_api serve | init-db | export | checkpoint | enrol-gateway | mqtt-bridge``.
+
+The only place settings are read. Secrets never come from argv (visible to every user in ``ps``):
+the admin token comes from ``KUAIJIAN_LIMS_ADMIN_TOKEN`` or a file (``--admin-token-file``).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from lims_api.audit.cli_checkpoint import add_checkpoint_command, run_checkpoint_command
-from lims_api.core.db import make_engine
-from lims_api.core.errors import LimsError
+from lims_api.core.errors import LimsError, SettingsError
+from lims_api.core.existing_db import database_url, open_existing
 from lims_api.core.settings import LimsSettings
+from lims_api.core.token_file import with_admin_token_file
 from lims_api.ingest.mqtt_bridge import add_bridge_command, run_bridge_command
+from lims_api.people.cli_enrol import add_enrol_command, run_enrol_command
+
+CREATES_DATABASE = {"serve", "init-db", "mqtt-bridge"}
+"""Commands that may create the default SQLite database; the others read an existing one."""
 
 
 def _date(text: str) -> date:
@@ -29,8 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="migrate the database, then serve HTTP")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8700)
-    serve.add_argument("--db", help="database URL (default: KUAIJIAN_LIMS_DATABASE_URL or SQLite in data dir)")
-    serve.add_argument("--admin-token", help="bearer token for admin routes (or KUAIJIAN_LIMS_ADMIN_TOKEN)")
+    serve.add_argument("--db", help="database URL or SQLite file (default: KUAIJIAN_LIMS_DATABASE_URL or data dir)")
+    serve.add_argument("--admin-token-file", type=Path,
+                       help="file (mode 0600) holding the admin bearer token (or KUAIJIAN_LIMS_ADMIN_TOKEN[_FILE])")
+    serve.add_argument("--admin-token", dest="admin_token_argv", help=argparse.SUPPRESS)
     serve.add_argument("--data-dir", type=Path)
     init = commands.add_parser("init-db", help="create or upgrade the schema (alembic upgrade head)")
     init.add_argument("--db")
@@ -43,16 +54,20 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--tar", action="store_true", help="write DIR.tar.gz instead of DIR")
     add_bridge_command(commands)
     add_checkpoint_command(commands)
+    add_enrol_command(commands)
     return parser
 
 
 def _settings(args: argparse.Namespace) -> LimsSettings:
+    if getattr(args, "admin_token_argv", None) is not None:
+        raise SettingsError("--admin-token on the command line is visible to every user (ps); put the token in "
+                               "a mode-0600 file and pass --admin-token-file, or set KUAIJIAN_LIMS_ADMIN_TOKEN")
     overrides: dict[str, Any] = {
-        "database_url": args.db,
-        "admin_token": getattr(args, "admin_token", None),
+        "database_url": database_url(args.db) if args.db else None,
+        "admin_token_file": getattr(args, "admin_token_file", None),
         "data_dir": getattr(args, "data_dir", None),
     }
-    return LimsSettings(**{k: v for k, v in overrides.items() if v is not None})
+    return with_admin_token_file(LimsSettings(**{k: v for k, v in overrides.items() if v is not None}))
 
 
 def _serve(settings: LimsSettings, host: str, port: int) -> None:
@@ -70,7 +85,7 @@ def _serve(settings: LimsSettings, host: str, port: int) -> None:
 def _export(settings: LimsSettings, args: argparse.Namespace) -> None:
     from lims_api.audit.export import export_bundle
 
-    engine = make_engine(settings.resolved_database_url())
+    engine = open_existing(settings.resolved_database_url())
     try:
         count = export_bundle(engine, args.out, args.date_from, args.date_to, args.site, as_tar=args.tar)
     finally:
@@ -83,10 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the process exit status."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = _settings(args)
-    if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
+        settings = _settings(args)
+        if settings.database_url is None and args.command in CREATES_DATABASE:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
         if args.command == "serve":
             _serve(settings, args.host, args.port)
         elif args.command == "init-db":
@@ -98,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             run_checkpoint_command(settings, args)
         elif args.command == "mqtt-bridge":
             run_bridge_command(settings, args)
+        elif args.command == "enrol-gateway":
+            run_enrol_command(settings, args)
         else:
             _export(settings, args)
     except LimsError as exc:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from lims_api.core.settings import LimsSettings
+from lims_api.core.token_file import with_admin_token_file
 
 from .app import create_app
 
 
 def factory() -> FastAPI:
-    """A LIMS app built from the environment."""
-    return create_app(LimsSettings())
+    """A LIMS app built from the environment (``KUAIJIAN_LIMS_ADMIN_TOKEN_FILE`` read here)."""
+    return create_app(with_admin_token_file(LimsSettings()))

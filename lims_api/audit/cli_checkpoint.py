@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from lims_api.core.db import make_engine
+from lims_api.core.existing_db import open_existing
 from lims_api.core.models import utc_now
 from lims_api.core.settings import LimsSettings
 
@@ -34,9 +34,9 @@ def add_checkpoint_command(commands: argparse._SubParsersAction) -> None:  # typ
 
 def run_checkpoint_command(settings: LimsSettings, args: argparse.Namespace) -> None:
     """Checkpoint one day or every day so far; ``CheckpointMismatch`` (a LimsError) reports tampering."""
-    key = load_or_create_key(settings.data_dir)
-    engine = make_engine(settings.resolved_database_url())
+    engine = open_existing(settings.resolved_database_url())
     try:
+        key = load_or_create_key(settings.data_dir)
         with Session(engine) as session:
             runs = run_checkpoints(session, key, ZoneInfo(settings.timezone), utc_now(), args.day)
     finally:

@@ -7,6 +7,10 @@ class LimsError(Exception):
     """Base of every error raised by ``lims_api``."""
 
 
+class SettingsError(LimsError):
+    """A setting or command-line value cannot be used (no such database, unreadable token file...)."""
+
+
 class EnrolmentError(LimsError):
     """A gateway enrolment conflicts with what is stored (e.g. gateway bound to another site)."""
 

@@ -19,6 +19,8 @@ class LimsSettings(BaseSettings):
     """SQLAlchemy URL; ``None`` means a SQLite file ``lims.sqlite3`` inside ``data_dir``."""
     admin_token: SecretStr | None = None
     """Bearer token for admin routes (gateway enrolment); ``None`` disables them (403)."""
+    admin_token_file: Path | None = None
+    """File (mode 0600) whose first line is the admin token; read at start, wins over ``admin_token``."""
     data_dir: Path = Path("lims-data")
     max_body_bytes: int = Field(default=MIB, gt=0)
     """Largest body of ingest and heartbeat requests."""
