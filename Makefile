@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-slow bench screenshots browser clean
+.PHONY: demo test test-slow bench screenshots browser wheel clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,5 +40,9 @@ screenshots: $(STAMP) browser
 bench: $(STAMP)
 	$(PY) bench/run.py
 
+## wheel: dist/kuaijian-<version>-py3-none-any.whl with the systemd units and the docs (docs/operations.md)
+wheel: $(STAMP)
+	$(PY) -m pip wheel --quiet --no-deps --wheel-dir dist .
+
 clean:
-	rm -rf $(VENV) .demo .pytest_cache .hypothesis
+	rm -rf $(VENV) .demo .pytest_cache .hypothesis dist build
