@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from lims_api.core.errors import EnvelopeRejected, WrongSite
 from lims_api.core.log_limits import rate_limited
 from lims_api.core.models import utc_now
+from lims_api.evidence.flagging import flag_stored
 
 from .chain import audit_wrong_site, store_envelope
 from .checks import CheckedEnvelope, check_line
@@ -97,6 +98,7 @@ def ingest_batch(
     results: list[LineResult] = []
     rejected = 0
     lines = split_lines(body)
+    stopped = None
     for number, line in lines:
         result = _process_line(session, number, line, clock())
         results.append(result)
@@ -104,8 +106,11 @@ def ingest_batch(
         if max_rejected is not None and rejected >= max_rejected:
             unprocessed = sum(1 for _ in lines)
             if unprocessed:
-                return IngestResponse(results=results, stopped=_stopped(number, unprocessed, rejected))
-    return IngestResponse(results=results)
+                stopped = _stopped(number, unprocessed, rejected)
+                break
+    flag_batch(session, [(r.gateway, r.seq) for r in results if r.status == "stored" and r.gateway and r.seq],
+               clock())
+    return IngestResponse(results=results, stopped=stopped)
 
 
 def _stopped(after_line: int, unprocessed: int, rejected: int) -> IngestStopped:
@@ -114,3 +119,16 @@ def _stopped(after_line: int, unprocessed: int, rejected: int) -> IngestStopped:
     logger.warning("ingest stopped early: %s", reason,
                    extra={"line_no": after_line, "unprocessed": unprocessed, "rejected": rejected})
     return IngestStopped(after_line=after_line, unprocessed=unprocessed, reason=reason)
+
+
+def flag_batch(session: Session, keys: list[tuple[str, int]], now: datetime) -> None:
+    """Plausibility flags of the batch's stored envelopes, committed; a fault here loses no envelope."""
+    if not keys:
+        return
+    try:
+        flag_stored(session, keys, now)
+        session.commit()
+    except Exception:
+        session.rollback()
+        logger.exception("plausibility flags not computed for %d stored envelope(s)", len(keys),
+                         extra={"envelopes": [f"{gateway}/{seq}" for gateway, seq in keys][:20]})

@@ -8,11 +8,12 @@ from sqlalchemy import Connection
 from lims_api.audit import models as audit_models
 from lims_api.core.db import make_engine
 from lims_api.core.models import Base
+from lims_api.evidence import models as evidence_models
 from lims_api.followup import models as followup_models
 from lims_api.ingest import models as ingest_models
 from lims_api.people import models as people_models
 
-TABLE_MODULES = (audit_models, followup_models, ingest_models, people_models)
+TABLE_MODULES = (audit_models, evidence_models, followup_models, ingest_models, people_models)
 """Each domain's tables, imported so that all of them are on ``Base.metadata``."""
 
 

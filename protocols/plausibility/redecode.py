@@ -30,15 +30,27 @@ class Undecodable(Exception):
     """The raw bytes do not decode; the message says where and why."""
 
 
-def _enzyme(result: TestResult, raw: bytes) -> Stated:
+def _enzyme_channel(raw: bytes) -> tuple[int, Decimal, Decimal]:
+    """(channel, ΔA₀, ΔAₜ) of a whole run (header, control, channel frames) or of a lone ``$R`` frame."""
     try:
         reading = enzyme.reading_from_raw(raw)
+        return reading.measurement.channel, reading.control.delta_a, reading.measurement.sample_delta_a
     except enzyme.ReplayError as exc:
-        raise Undecodable(str(exc)) from exc
-    channel = reading.measurement
-    inhibition = enzyme.inhibition_percent(reading.control.delta_a, channel.sample_delta_a)
-    decoded: Stated = {"channel": channel.channel, "control_delta_a": float(reading.control.delta_a),
-                       "sample_delta_a": float(channel.sample_delta_a),
+        decoder = enzyme.EnzymeDecoder()
+        decoder.receive_data(raw)
+        decoder.receive_data(b"")
+        events = []
+        while (event := decoder.next_event()) is not enzyme.NEED_DATA:
+            events.append(event)
+        if len(events) != 1 or not isinstance(events[0], enzyme.ChannelMeasured):
+            raise Undecodable(str(exc)) from exc
+        return events[0].channel, events[0].control_delta_a, events[0].sample_delta_a
+
+
+def _enzyme(result: TestResult, raw: bytes) -> Stated:
+    channel, control, sample = _enzyme_channel(raw)
+    inhibition = enzyme.inhibition_percent(control, sample)
+    decoded: Stated = {"channel": channel, "control_delta_a": float(control), "sample_delta_a": float(sample),
                        "value": None if inhibition is None else float(inhibition)}
     cutoff = result.measurement.cutoff
     if inhibition is not None and cutoff is not None and result.verdict != "invalid":
@@ -140,7 +152,8 @@ def redecode_flags(result: TestResult) -> list[str]:
     if not checkable(result):
         return []
     try:
-        raw = base64.b64decode(result.raw.data, validate=True)
+        data = result.raw.data
+        raw = base64.b64decode(data + "=" * (-len(data) % 4), validate=True)  # padding is optional
         decoded = DECODERS[result.instrument.driver](result, raw)
     except (binascii.Error, Undecodable) as exc:
         return [f"{RAW_UNDECODABLE}:{str(exc)[:120]}"]
