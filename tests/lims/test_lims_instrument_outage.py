@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from firmware_sim.enzyme import EnzymeSimulator
-from gateway.cli_gateway import gateway_app
+from kuaijian.cli_gateway import gateway_app
 from gateway.config import load_config
 from gateway.daemon import Gateway
 from gateway.keys import generate_key_file, public_key_b64url
