@@ -61,6 +61,7 @@ class ModbusProfileDriver(Driver):
         self._transport = "modbus-tcp" if self.config.transport == "tcp" else "modbus-rtu"
         self._last_committed: tuple[str, tuple[int, ...]] | None = None
         """Source key and registers of the last committed reading: a reset counter reuses keys."""
+        self._identity = _IdentityCheck(self.profile, context.instrument_id, self.label, self.config.identity_check_s)
 
     @property
     def serial_device(self) -> str | None:
@@ -78,37 +79,36 @@ class ModbusProfileDriver(Driver):
             link = ModbusLink(self.config, self.label, log_retries=watch.up is not False)
             try:
                 await link.open()
-                identity = await self._read_identity(link)
+                identity = await self._identity.read(link)
                 backoff.reset()
                 watch.connected(f"connected: {identity.vendor} {identity.model} serial {identity.serial} "
                                 f"firmware {identity.firmware}")
-                await self._poll(link, identity, sink)
+                await self._poll(link, sink)
             except LinkError as exc:
                 watch.lost(str(exc), retry_max_s=backoff.max_s)
             finally:
                 link.close()
             await backoff.wait()
 
-    async def _read_identity(self, link: ModbusLink) -> InstrumentIdentity:
-        block = self.profile.identity
-        fields = decode_identity(self.profile, await link.read(block.table, block.start, block.count))
-        serial = str(fields["serial"]) or self.context.instrument_id
-        return InstrumentIdentity(vendor=str(fields.get("vendor", "")), model=str(fields["model"]),
-                                  serial=serial, firmware=str(fields["firmware"]))
-
-    async def _poll(self, link: ModbusLink, identity: InstrumentIdentity, sink: ResultSink) -> None:
+    async def _poll(self, link: ModbusLink, sink: ResultSink) -> None:
         ready = self.profile.handshake.ready
         while True:
             (flag,) = await link.read(ready.table, ready.address, 1)
-            if flag & ready.mask and await self._take_result(link, identity, sink):
+            if flag & ready.mask and await self._take_result(link, sink):
                 continue  # the next queued result may already be up
             await asyncio.sleep(self.config.poll_interval_s)
 
-    async def _take_result(self, link: ModbusLink, identity: InstrumentIdentity, sink: ResultSink) -> bool:
-        """Read, commit and ack the presented result; False when the sink failed (it stays unacked)."""
+    async def _take_result(self, link: ModbusLink, sink: ResultSink) -> bool:
+        """Read, commit and ack the presented result; False when the sink failed (it stays unacked).
+
+        The instrument's identity is read again first when another device may answer now (see
+        ``_IdentityCheck``), so a swapped reader's results carry its own serial.
+        """
+        identity = await self._identity.current(link)
         block = self.profile.result
         registers = await link.read(block.table, block.start, block.count)
         reading = interpret(self.profile, decode_block(self.profile, registers))
+        identity = await self._identity.after_sequence(link, reading.sequence)
         key = f"{identity.serial}:{reading.sequence}"
         if (key, tuple(registers)) == self._last_committed:
             log.info("%s: result %s presented again; already committed, acknowledging again", self.label, key)
@@ -142,3 +142,48 @@ class ModbusProfileDriver(Driver):
             return
         assert ack.value is not None
         await link.write(ack.address, [ack.value])
+
+
+class _IdentityCheck:
+    """The identity the driver keys results with, and when to read it again.
+
+    Another reader can take the unit's place on an RTU line (or behind a TCP gateway) without the
+    link dropping. The identity block is read again before a result when a request went
+    unanswered since the last read (a device swap is silent for a while), when it is older than
+    ``identity_check_s``, and after a result whose sequence went backwards.
+    """
+
+    def __init__(self, profile: Profile, fallback_serial: str, label: str, check_s: float) -> None:
+        self.profile, self.fallback_serial, self.label, self.check_s = profile, fallback_serial, label, check_s
+        self.identity: InstrumentIdentity | None = None
+        self._read_at = 0.0
+        self._silences = 0
+        self._last_sequence: int | None = None
+
+    async def read(self, link: ModbusLink) -> InstrumentIdentity:
+        """Read the identity block now; log when the serial changed."""
+        block = self.profile.identity
+        fields = decode_identity(self.profile, await link.read(block.table, block.start, block.count))
+        identity = InstrumentIdentity(vendor=str(fields.get("vendor", "")), model=str(fields["model"]),
+                                      serial=str(fields["serial"]) or self.fallback_serial,
+                                      firmware=str(fields["firmware"]))
+        if self.identity is not None and identity.serial != self.identity.serial:
+            log.warning("%s: another instrument answers now: serial %s (was %s), %s %s firmware %s", self.label,
+                        identity.serial, self.identity.serial, identity.vendor, identity.model, identity.firmware)
+            self._last_sequence = None
+        self.identity, self._read_at, self._silences = identity, asyncio.get_running_loop().time(), link.silences
+        return identity
+
+    async def current(self, link: ModbusLink) -> InstrumentIdentity:
+        """The identity, read again if a request went unanswered or it is older than ``check_s``."""
+        age = asyncio.get_running_loop().time() - self._read_at
+        if self.identity is None or link.silences != self._silences or age >= self.check_s:
+            return await self.read(link)
+        return self.identity
+
+    async def after_sequence(self, link: ModbusLink, sequence: int) -> InstrumentIdentity:
+        """The identity for a result with ``sequence``: read again when the sequence went backwards."""
+        backwards = self._last_sequence is not None and sequence < self._last_sequence
+        identity = await self.read(link) if backwards or self.identity is None else self.identity
+        self._last_sequence = sequence
+        return identity

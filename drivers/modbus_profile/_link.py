@@ -49,6 +49,8 @@ class ModbusLink:
         self.label = label
         self.log_retries = log_retries
         """False while the instrument is known to be away: its outage is logged once, not per retry."""
+        self.silences = 0
+        """Requests that got no valid reply (each failed attempt): the device may have changed meanwhile."""
         self._received = b""
         self._lost = False
         common = {"timeout": options.timeout_s, "retries": 0, "reconnect_delay": 0,
@@ -112,6 +114,7 @@ class ModbusLink:
                 raise LinkError(f"{what}: not connected ({exc})") from exc
             except ModbusIOException as exc:
                 _raise_if_cancelled()  # pymodbus turns our cancellation into an IO error
+                self.silences += 1
                 why = self._explain(exc)
             except ModbusException as exc:
                 raise LinkError(f"{what}: {exc}") from exc

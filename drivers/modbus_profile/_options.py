@@ -30,6 +30,8 @@ class ModbusProfileOptions(ReconnectOptions):
     poll_interval_s: float = Field(default=1.0, gt=0)
     timeout_s: float = Field(default=1.0, gt=0)
     retries: int = Field(default=2, ge=0, le=10)
+    identity_check_s: float = Field(default=60.0, ge=0)
+    """Read the identity block again before a result when it is older than this (0: before every result)."""
     reconnect_s: float = Field(default=2.0, ge=0)
     """Wait before the first reconnect (0: at once), doubling up to ``reconnect_max_s``."""
 

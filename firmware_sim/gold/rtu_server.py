@@ -38,6 +38,10 @@ class GoldRtuServer:
         self._buffer = b""
         self._tasks: set[asyncio.Task[None]] = set()
 
+    def replace_instrument(self, instrument: GoldInstrument) -> None:
+        """Another reader takes this unit's place on the line while the pty stays open (an RS-485 swap)."""
+        self.instrument = instrument
+
     async def start(self) -> None:
         """Open the pty and start answering."""
         self._open()

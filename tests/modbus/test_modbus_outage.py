@@ -35,13 +35,13 @@ def test_device_away_gives_one_line_each_way_and_is_retried_with_backoff(caplog,
         try:
             outage_starts = len(caplog.records)
             await wait_until(lambda: sum(not up for up, _ in calls) >= 8, timeout=20)
-            async with running_sim("gr100", rtu_link=link, seed=2, first_sequence=50) as again:
+            async with running_sim("gr100", rtu_link=link, seed=1, first_sequence=50) as again:
                 again.instrument.add_result()
                 await sink.wait_for(lambda: len(sink.stored) == 2, timeout=20)
             lines = _lines(caplog, outage_starts)
             assert len(lines) == 3, lines  # down, back up, the new result
             assert lines[0].startswith("ERROR gold-1 (GR-100 on rtu:") and "reconnecting with backoff" in lines[0]
-            assert lines[1].startswith("INFO gold-1 (GR-100 on rtu:") and "connected:" in lines[1]
+            assert lines[1].startswith("INFO gold-1 (GR-100 on rtu:") and "connected:" in lines[1] and "serial GR100SIM0001" in lines[1]
             assert "s down, " in lines[1] and "failed attempt(s))" in lines[1]
             assert "committed" in lines[2]
         finally:
