@@ -7,5 +7,9 @@ from .app import create_app
 from .audit.export import export_bundle
 from .core.migrate import init_db
 from .core.settings import LimsSettings
+from .followup.cases import open_case_for_positive
+from .ingest.hooks import on_stored
+
+on_stored(open_case_for_positive)  # in the storing transaction: no stored positive without its case
 
 __all__ = ["LimsSettings", "create_app", "export_bundle", "init_db"]

@@ -14,6 +14,8 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from protocols.result import TestResult
+
 from lims_api.audit import audit_log
 from lims_api.core.errors import CaseError
 from lims_api.ingest.models import StoredEnvelope
@@ -68,6 +70,12 @@ def open_case(session: Session, stored: StoredEnvelope, at: datetime) -> Case:
     _record(session, case, "system:ingest", "open", None,
             {"gateway": stored.gateway_id, "seq": stored.seq, "result_id": stored.result_id}, at)
     return case
+
+
+def open_case_for_positive(session: Session, stored: StoredEnvelope, result: TestResult, at: datetime) -> None:
+    """Ingest hook: a stored positive sample (never a QC control run) opens its case."""
+    if result.verdict == "positive" and result.qc.control == "sample":
+        open_case(session, stored, at)
 
 
 def _when(value: datetime | None, now: datetime) -> datetime:

@@ -20,9 +20,9 @@ from protocols.errors import EnvelopeError
 from lims_api.audit import audit_log
 from lims_api.core.errors import EnvelopeRejected, WrongSite
 from lims_api.core.log_limits import rate_limited
-from lims_api.followup.cases import open_case
 
 from .checks import CheckedEnvelope, query_columns
+from .hooks import run_stored_hooks
 from .models import ChainGap, ForkAlarm, Gateway, GatewayKey, StoredEnvelope
 
 logger = rate_limited(logging.getLogger(__name__))
@@ -186,6 +186,5 @@ def store_envelope(session: Session, checked: CheckedEnvelope, now: datetime) ->
     )
     session.add(stored)
     session.flush()
-    if checked.result.verdict == "positive" and checked.result.qc.control == "sample":
-        open_case(session, stored, now)  # same transaction: no stored positive without its case
+    run_stored_hooks(session, stored, checked.result, now)  # same transaction: no stored positive without its case
     return "stored"
