@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from protocols.modbus_profile import ProfileError
+
 from .config import GatewayConfig, issue_at
 from .errors import GatewayError
 from .instruments import build_driver
@@ -46,8 +48,21 @@ class Preflight:
     warnings: list[str] = field(default_factory=list)
 
 
+def _profile_error(exc: BaseException) -> ProfileError | None:
+    """The profile error behind a driver's refusal, if a profile file was the cause."""
+    cause = exc.__cause__
+    while cause is not None and not isinstance(cause, ProfileError):
+        cause = cause.__cause__
+    return cause
+
+
 def _check_instruments(config: GatewayConfig, source: Path, clock: Callable[[], datetime], found: Preflight) -> None:
-    """Each enabled instrument whose options are rejected (error) or whose serial device is absent (warning)."""
+    """Each enabled instrument whose options are rejected (error) or whose serial device is absent (warning).
+
+    A bad profile file's problems are listed once, with the first instrument that uses it; later
+    instruments using it say so in one line.
+    """
+    listed: set[str] = set()
     for index, instrument in enumerate(config.instruments):
         if not instrument.enabled:
             continue
@@ -55,6 +70,14 @@ def _check_instruments(config: GatewayConfig, source: Path, clock: Callable[[], 
         try:
             driver = build_driver(config, instrument, clock)
         except GatewayError as exc:
+            profile = _profile_error(exc)
+            if profile is not None and profile.source in listed:
+                found.errors.append(issue_at(source, (*loc, "profile"), f"instrument {instrument.id!r}: profile "
+                                             f"{profile.source} is invalid ({len(profile.problems)} problem(s) "
+                                             "listed above)"))
+                continue
+            if profile is not None:
+                listed.add(profile.source)
             found.errors.append(issue_at(source, loc, str(exc)))
             continue
         device = driver.serial_device

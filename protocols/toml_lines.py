@@ -13,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -69,7 +69,8 @@ class _Headers:
 def find_key_line(text: str, path: Sequence[str | int]) -> int | None:
     """1-based line defining the longest prefix of ``path`` (keys, and list indexes), or None if none matches."""
     wanted = [str(part) for part in path]
-    headers, header = _Headers(), ()
+    headers = _Headers()
+    header: tuple[str, ...] = ()
     best_depth, best_line = 0, None
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -91,8 +92,12 @@ def find_key_line(text: str, path: Sequence[str | int]) -> int | None:
     return best_line
 
 
-ProfileErrorFactory = Callable[[str, "int | None", str, str], Exception]
-"""Builds a family's profile error from (source, line, key, problem)."""
+class ProfileErrorFactory(Protocol):
+    """Builds a family's profile error from (source, line, key, problem) and any further problems."""
+
+    def __call__(self, source: str, line: int | None, key: str, problem: str,
+                 others: Sequence[tuple[int | None, str, str]] = ..., /) -> Exception: ...
+
 M = TypeVar("M", bound=BaseModel)
 _TOML_LINE = re.compile(r"at line (\d+)")
 _UNION_TAGS = frozenset({"[key]", "str", "Constant"})
@@ -114,13 +119,25 @@ ReferenceProblems = Callable[[M], Iterator[tuple[list[str], str]]]
 
 def validate_toml(text: str, source: str, model: type[M], error: ProfileErrorFactory,
                   references: ReferenceProblems[M] | None = None) -> M:
-    """Parse ``text`` as TOML into ``model``, then run ``references`` over it; the first problem raises
-    ``error`` with its line and key."""
+    """Parse ``text`` as TOML into ``model``, then run ``references`` over it; problems raise ``error``
+    naming every mistake of the file at once (line and key of each, in file order), each key once."""
     profile = _validated(text, source, model, error)
-    if references is not None and (found := next(references(profile), None)) is not None:
-        path, problem = found
-        raise error(source, find_key_line(text, path), ".".join(path), problem)
+    if references is not None:
+        _raise_all(error, source, [(find_key_line(text, path), ".".join(path), problem)
+                                   for path, problem in references(profile)])
     return profile
+
+
+def _raise_all(error: ProfileErrorFactory, source: str, problems: list[tuple[int | None, str, str]],
+               cause: Exception | None = None) -> None:
+    """Raise ``error`` for ``problems`` (sorted by line, the first message per key kept), if any."""
+    kept: dict[str, tuple[int | None, str, str]] = {}
+    for found in problems:
+        kept.setdefault(found[1], found)
+    ordered = sorted(kept.values(), key=lambda found: (found[0] is None, found[0] or 0))
+    if ordered:
+        (line, key, problem), *others = ordered
+        raise error(source, line, key, problem, others) from cause
 
 
 def _validated(text: str, source: str, model: type[M], error: ProfileErrorFactory) -> M:
@@ -132,7 +149,9 @@ def _validated(text: str, source: str, model: type[M], error: ProfileErrorFactor
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        path = [str(part) for part in first["loc"] if str(part) not in _UNION_TAGS]
-        problem = str(first["msg"]).removeprefix("Value error, ")
-        raise error(source, find_key_line(text, path), ".".join(path), problem) from exc
+        problems = []
+        for found in exc.errors():
+            path = [str(part) for part in found["loc"] if str(part) not in _UNION_TAGS]
+            problems.append((find_key_line(text, path), ".".join(path), str(found["msg"]).removeprefix("Value error, ")))
+        _raise_all(error, source, problems, exc)
+        raise  # not reached: a ValidationError holds at least one error
