@@ -112,6 +112,18 @@ class RoomPageSection(_Section):
     host: Annotated[str, Field(min_length=1)] = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8780
     recent_results: Annotated[int, Field(ge=1, le=500)] = 30
+    sign_in: bool = True
+    """Technicians sign in (badge or PIN); the signed-in one's pseudonymous id is each result's ``operator``."""
+    sign_out_idle_s: Annotated[float, Field(gt=0)] = 900.0
+    roster_refresh_s: Annotated[float, Field(gt=0)] = 300.0
+    roster: ConfigPath | None = None
+    """The cached technician roster; default ``<outbox>.technicians.json``."""
+
+    @field_validator("roster")
+    @classmethod
+    def _roster_relative_to_config_folder(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        base = (info.context or {}).get("base_dir")
+        return value if value is None or value.is_absolute() or base is None else Path(base) / value
 
 
 class CameraSection(_Section):
@@ -185,6 +197,11 @@ class GatewayConfig(_Section):
         if room.enabled and room.port != 0 and room.port == gateway.status_port:
             raise ValueError(f"[room_page] port {room.port} is also [gateway] status_port; give them different ports")
         return self
+
+    def roster_path(self) -> Path:
+        """Where the technician roster is cached: ``[room_page] roster`` or next to the outbox."""
+        outbox = self.gateway.outbox
+        return self.room_page.roster or outbox.with_name(outbox.name + ".technicians.json")
 
     def mqtt_client_id(self) -> str:
         """MQTT client id: ``[mqtt] client_id`` or ``kuaijian-<gateway id>``."""

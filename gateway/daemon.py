@@ -23,6 +23,8 @@ from .keys import kid_of, load_private_key
 from .label_store import LabelBook
 from .outbox import Outbox
 from .plausibility import InstrumentPlausibility, label_timing
+from .roster_sync import sign_in_for, start_roster_sync
+from .technicians import SignIn
 
 if TYPE_CHECKING:
     from .room import RoomPage
@@ -77,9 +79,11 @@ class Gateway:
         for check in checks.values():
             check.seed(outbox)
         labels = LabelBook(outbox, self.clock, lambda r: label_timing(checks, r)) if self.config.room_page.enabled else None
+        sign_in = None
         room = None
         beats = None
         camera, uploader = self._camera(outbox)
+        roster = None
         try:
             instruments = [(item, self._build(item)) for item in self.config.instruments if item.enabled]
             for item in self.config.instruments:
@@ -99,22 +103,25 @@ class Gateway:
             log.info("gateway started", extra={"gateway": gateway.id, "kid": kid_of(key), "last_seq": counts.last_seq,
                                                "pending": counts.pending, "instruments": [i.id for i, _ in instruments],
                                                "transport": self.config.lims.transport})
+            sign_in = sign_in_for(self.config)  # after "gateway started": it may log about the roster
             if labels is not None:
-                room = await self._start_room_page(health, outbox, labels)
+                room = await self._start_room_page(health, outbox, labels, sign_in)
             on_stored = room.feed.stored if room is not None else None
             drivers = [
                 asyncio.create_task(self._supervise(item, driver, health, outbox_sink(
                     outbox, uplink, health, gateway.max_clock_skew_s, item.id, labels=labels,
                     calibration_due=item.calibration_due, on_stored=on_stored, plausibility=checks[item.id],
-                    identity=driver.reading_identity, camera=camera)),
+                    identity=driver.reading_identity, camera=camera, sign_in=sign_in)),
                     name=f"driver:{item.id}")
                 for item, driver in instruments
             ] + ([asyncio.create_task(uploader.run(stop), name="evidence-upload")] if uploader else [])
+            roster = start_roster_sync(self.config, sign_in, key, self.clock, stop, self._client)
             beats = start_heartbeats(self.config, key, lambda: health.snapshot(outbox.counts(), self.clock()),
                                      self.clock, stop, self._client)
             await self._until_stopped(stop, uplink, drivers, lambda: self._write_status(health, outbox))
         finally:
             await stop_heartbeats(beats)
+            await stop_heartbeats(roster)  # cancels and awaits any helper task, as the heartbeats'
             if camera is not None and camera.client is not self._client:
                 await camera.client.aclose()
             if room is not None:
@@ -128,13 +135,15 @@ class Gateway:
             outbox.close()
         log.info("gateway stopped", extra={"gateway": gateway.id})
 
-    async def _start_room_page(self, health: Health, outbox: Outbox, labels: LabelBook) -> RoomPage | None:
+    async def _start_room_page(self, health: Health, outbox: Outbox, labels: LabelBook,
+                               sign_in: SignIn | None) -> RoomPage | None:
         """Serve the room page; if it cannot listen, log why and run without it (results matter more)."""
         from .room import ResultFeed, RoomPage  # imported only when enabled: keeps a page-less gateway lean
 
         section = self.config.room_page
         room = RoomPage(gateway_id=self.config.gateway.id, site_name=self.config.site.name, health=health,
-                        outbox=outbox, labels=labels, feed=ResultFeed(), recent_results=section.recent_results)
+                        outbox=outbox, labels=labels, feed=ResultFeed(), recent_results=section.recent_results,
+                        sign_in=sign_in)
         try:
             self.room_port = await room.start(section.host, section.port)
         except OSError as exc:

@@ -126,7 +126,7 @@ def start_heartbeats(config: GatewayConfig, key: Ed25519PrivateKey, snapshot: Sn
 
 
 async def stop_heartbeats(task: asyncio.Task[None] | None) -> None:
-    """Cancel the heartbeat task and wait for it."""
+    """Cancel the heartbeat task (or another helper task of the daemon) and wait for it."""
     if task is not None:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -4,6 +4,7 @@ return), wake the uplink."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 from datetime import date, datetime
 
@@ -13,7 +14,8 @@ from protocols.result import TestResult
 
 from .health import Health
 from .label_store import LabelBook
-from .outbox import Outbox, StoredEnvelope
+from .outbox import Outbox, Prepare, StoredEnvelope
+from .technicians import SignIn
 from .plausibility import InstrumentPlausibility, add_flags
 from .room_camera import RoomCamera
 from .uplink_base import Uplink
@@ -55,7 +57,8 @@ def outbox_sink(outbox: Outbox, uplink: Uplink, health: Health, max_skew_s: floa
                 labels: LabelBook | None = None, calibration_due: date | None = None,
                 on_stored: Callable[[StoredEnvelope], None] | None = None,
                 plausibility: InstrumentPlausibility | None = None,
-                identity: ReadingIdentity = raw_identity, camera: RoomCamera | None = None) -> ResultSink:
+                identity: ReadingIdentity = raw_identity, camera: RoomCamera | None = None,
+                sign_in: SignIn | None = None) -> ResultSink:
     """The sink handed to the driver of ``instrument_id``; returns after the commit (True) or for a known
     reading (False).
 
@@ -66,8 +69,10 @@ def outbox_sink(outbox: Outbox, uplink: Uplink, health: Health, max_skew_s: floa
     ``identity`` (the driver's :meth:`~drivers.base.Driver.reading_identity`) tells a re-sent reading from a
     new one under a reused source key.
     With ``camera``, a snapshot is taken (bounded by its timeout) and named in the result, or the
-    result is flagged ``camera_failed:<reason>``.
+    result is flagged ``camera_failed:<reason>``. With ``sign_in``, the signed-in technician becomes the
+    ``operator`` (after the label's), or the result is flagged ``operator_not_signed_in``.
     """
+    prepare = _prepare(labels, sign_in)
 
     async def sink(result: TestResult, source_key: str | None) -> bool:
         skew = clock_skew_s(result)
@@ -77,7 +82,7 @@ def outbox_sink(outbox: Outbox, uplink: Uplink, health: Health, max_skew_s: floa
         shot = None
         if camera is not None:
             result, shot = await camera.attach(result)
-        stored = outbox.append(result, source_key, labels.bind if labels is not None else None, identity=identity)
+        stored = outbox.append(result, source_key, prepare, identity=identity)
         if stored is None:
             if shot is not None and camera is not None:
                 camera.store.discard(shot)
@@ -98,3 +103,14 @@ def outbox_sink(outbox: Outbox, uplink: Uplink, health: Health, max_skew_s: floa
         return True
 
     return sink
+
+
+def _prepare(labels: LabelBook | None, sign_in: SignIn | None) -> Prepare | None:
+    """The append transaction's last step: bind the queued label, then the signed-in technician."""
+    if sign_in is None:
+        return labels.bind if labels is not None else None
+
+    def prepare(db: sqlite3.Connection, result: TestResult, seq: int) -> TestResult:
+        return sign_in.bind(labels.bind(db, result, seq) if labels is not None else result)
+
+    return prepare

@@ -23,12 +23,13 @@ from .followup import cases_router, requests_router
 from .ingest import heartbeat_router, results_router, router as ingest_router
 from .pages import board_router, console_router, flagged_router, notice_router, site_router
 from .pages.filters import install_filters
-from .people import admin_router, auth_router, gateways_router
+from .people import admin_router, auth_router, gateways_router, technicians_router
 from .people.auth import make_hasher
 from .people.password_slots import PasswordSlots
 
-ROUTERS = (auth_router, admin_router, gateways_router, heartbeat_router, ingest_router, results_router, cases_router,
-           requests_router, site_router, board_router, notice_router, console_router, flagged_router, evidence_router)
+ROUTERS = (auth_router, admin_router, gateways_router, technicians_router, heartbeat_router, ingest_router,
+           results_router, cases_router, requests_router, site_router, board_router, notice_router, console_router,
+           flagged_router, evidence_router)
 """Every domain's router, in the order they are mounted."""
 
 log = logging.getLogger(__name__)

@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 from ..health import Health
 from ..label_store import LabelBook
 from ..outbox import Outbox, StoredEnvelope
+from ..technicians import SignIn
 from ._feed import ResultFeed
 from ._form import ANY_CHANNEL, FIELDS, FormOutcome, parse_label_form
 from ._text import LANGUAGES, text_for
@@ -43,6 +44,8 @@ class RoomContext:
     feed: ResultFeed
     recent_results: int = 30
     heartbeat_s: float = 5.0
+    sign_in: SignIn | None = None
+    """Technician sign-in (None: off, results keep the label's or the configured operator)."""
 
 
 def build_app(room: RoomContext) -> Starlette:
@@ -59,11 +62,13 @@ def build_app(room: RoomContext) -> Starlette:
                                  datetime.now().astimezone().date())
         return str(parts.instrument_list(cards, text_for(lang), lang))  # type: ignore[attr-defined]
 
-    def render_page(request: Request, form: FormOutcome | None = None, status: int = 200) -> HTMLResponse:
+    def render_page(request: Request, form: FormOutcome | None = None, status: int = 200,
+                    sign_in_error: str | None = None) -> HTMLResponse:
         lang = lang_of(request)
         instruments = list(room.health.instruments)
         chosen = request.query_params.get("instrument") or (instruments[0] if instruments else "")
-        values = form.values if form else _prefill(room.labels, chosen)
+        signed_in = room.sign_in.current() if room.sign_in is not None else None
+        values = form.values if form else _prefill(room.labels, chosen, signed_in.id if signed_in else None)
         rows = [result_row(envelope) for envelope in reversed(room.outbox.recent(room.recent_results))]
         queued_id = request.query_params.get("queued", "")
         notice = next((item for item in room.labels.queued() if str(item.id) == queued_id), None)
@@ -71,7 +76,8 @@ def build_app(room: RoomContext) -> Starlette:
             t=text_for(lang), lang=lang, room=room, instruments=instruments, values=values,
             errors=form.errors if form else {}, rows=rows, last_seq=rows[0].seq if rows else 0,
             instruments_html=instruments_html(lang), channels=CHANNEL_CHOICES, any_channel=ANY_CHANNEL,
-            notice=notice, parts=parts)
+            notice=notice, parts=parts, signed_in=signed_in, sign_in_error=sign_in_error,
+            roster=room.sign_in.roster if room.sign_in is not None else None)
         response = HTMLResponse(html, status_code=status)
         if request.query_params.get("lang") in LANGUAGES:
             response.set_cookie("lang", lang, max_age=365 * 86400, samesite="strict")
@@ -88,6 +94,8 @@ def build_app(room: RoomContext) -> Starlette:
         if form.label is None:
             log.info("label refused", extra={"errors": form.errors})
             return render_page(request, form, status=422)
+        if room.sign_in is not None:
+            room.sign_in.touch()
         label_id = room.labels.queue(form.label)
         room.feed.changed()
         log.info("label queued", extra={"label_id": label_id, "instrument": form.label.instrument,
@@ -104,6 +112,25 @@ def build_app(room: RoomContext) -> Starlette:
             log.info("label withdrawn", extra={"label_id": label_id})
         return RedirectResponse(f"/?{urlencode({'lang': lang_of(request)})}", status_code=303)
 
+    async def sign_in(request: Request) -> Response:
+        if (refused := _foreign_origin(request)) is not None:
+            return refused
+        if room.sign_in is None:
+            return PlainTextResponse("technician sign-in is off on this gateway\n", status_code=404)
+        posted = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+        badge, technician, pin = posted.get("badge", ""), posted.get("technician", ""), posted.get("pin", "")
+        who = room.sign_in.with_badge(badge) if badge.strip() else room.sign_in.with_pin(technician, pin)
+        if who is None:
+            return render_page(request, status=422, sign_in_error="err_sign_in")
+        return RedirectResponse(f"/?{urlencode({'lang': lang_of(request)})}", status_code=303)
+
+    async def sign_out(request: Request) -> Response:
+        if (refused := _foreign_origin(request)) is not None:
+            return refused
+        if room.sign_in is not None:
+            room.sign_in.sign_out()
+        return RedirectResponse(f"/?{urlencode({'lang': lang_of(request)})}", status_code=303)
+
     async def events(request: Request) -> Response:
         after = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
         lang = lang_of(request)
@@ -117,6 +144,8 @@ def build_app(room: RoomContext) -> Starlette:
         Route("/", page),
         Route("/labels", post_label, methods=["POST"]),
         Route("/labels/{label_id:int}/cancel", cancel_label, methods=["POST"]),
+        Route("/sign-in", sign_in, methods=["POST"]),
+        Route("/sign-out", sign_out, methods=["POST"]),
         Route("/events", events),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ])
@@ -144,14 +173,17 @@ def _event(name: str, data: dict[str, Any], event_id: int | None = None) -> str:
     return f"{head}event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def _prefill(labels: LabelBook, instrument: str) -> dict[str, str]:
-    """A fresh form for ``instrument``: operator and kit of its last label (they rarely change)."""
+def _prefill(labels: LabelBook, instrument: str, signed_in: str | None) -> dict[str, str]:
+    """A fresh form for ``instrument``: operator and kit of its last label (they rarely change); the signed-in
+    technician's id as operator."""
     values = dict.fromkeys(FIELDS, "")
     values.update(instrument=instrument, channel="1")
     latest = labels.latest(instrument) if instrument else None
     if latest is not None:
         values.update(operator=latest.operator, kit_lot=latest.kit_lot or "",
                       kit_expiry=latest.kit_expiry.isoformat() if latest.kit_expiry else "")
+    if signed_in is not None:
+        values["operator"] = signed_in
     return values
 
 

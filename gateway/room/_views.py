@@ -13,6 +13,7 @@ from ..label_store import QueuedLabel
 from ..labels import KIT_EXPIRED_FLAG, UNLABELLED_FLAG
 from ..outbox import StoredEnvelope
 from ..sink import CALIBRATION_OVERDUE_FLAG
+from ..technicians import NOT_SIGNED_IN_FLAG
 
 VERDICT_CLASSES = {"negative": "negative", "positive": "positive", "invalid": "invalid"}
 
@@ -41,7 +42,7 @@ def result_row(envelope: StoredEnvelope) -> ResultRow:
     result = json.loads(envelope.text)["result"]
     sample, measurement, flags = result["sample"], result["measurement"], result["qc"]["flags"]
     known = {UNLABELLED_FLAG: "unlabelled", KIT_EXPIRED_FLAG: "kit_expired",
-             CALIBRATION_OVERDUE_FLAG: "calibration_overdue"}
+             CALIBRATION_OVERDUE_FLAG: "calibration_overdue", NOT_SIGNED_IN_FLAG: "operator_not_signed_in"}
     detail = " · ".join(str(sample[key]) for key in ("category", "stall", "barcode", "id") if sample.get(key))
     value = measurement.get("value")
     flag_keys = [known[flag] for flag in flags if flag in known]

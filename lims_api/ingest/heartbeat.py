@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -65,44 +65,54 @@ class GatewayStatus(_Lenient):
     last_upload_at: str | None = Field(default=None, max_length=40)
 
 
-class Heartbeat(_Lenient):
-    """The members the LIMS reads; unknown members are kept in the stored text (they are signed too)."""
+class SignedDocument(_Lenient):
+    """What every signed gateway document names: the gateway, its key and the signature."""
 
     gateway: str = Field(min_length=1, max_length=64)
     kid: str = Field(pattern=r"^[0-9a-f]{16}$")
+    sig: str = Field(min_length=1)
+
+
+Signed = TypeVar("Signed", bound=SignedDocument)
+
+
+class Heartbeat(SignedDocument):
+    """The members the LIMS reads; unknown members are kept in the stored text (they are signed too)."""
+
     site: str | None = Field(default=None, max_length=64)
     sent_at: AwareDatetime
     interval_s: float | None = Field(default=None, gt=0, le=MAX_INTERVAL_S)
     status: GatewayStatus
-    sig: str = Field(min_length=1)
 
 
-def _parse(body: bytes) -> dict[str, Any]:
+def parse_signed(body: bytes, what: str = "heartbeat") -> dict[str, Any]:
+    """A gateway's signed JSON document (heartbeat, roster request), bounded; ``HeartbeatRejected`` otherwise."""
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise HeartbeatRejected(422, f"heartbeat is not valid JSON: {exc}") from exc
+        raise HeartbeatRejected(422, f"{what} is not valid JSON: {exc}") from exc
     except RecursionError as exc:
-        raise HeartbeatRejected(422, "heartbeat is not valid JSON: nested too deeply") from exc
+        raise HeartbeatRejected(422, f"{what} is not valid JSON: nested too deeply") from exc
     if not isinstance(document, dict):
-        raise HeartbeatRejected(422, "heartbeat must be a JSON object")
-    too_big = bounds_problem(document, "heartbeat")
+        raise HeartbeatRejected(422, f"{what} must be a JSON object")
+    too_big = bounds_problem(document, what)
     if too_big is not None:
-        raise HeartbeatRejected(422, f"heartbeat is too large: {too_big}")
+        raise HeartbeatRejected(422, f"{what} is too large: {too_big}")
     if "sig" not in document:
-        raise HeartbeatRejected(401, "heartbeat is not signed: member 'sig' is missing")
+        raise HeartbeatRejected(401, f"{what} is not signed: member 'sig' is missing")
     return document
 
 
-def _validate(document: dict[str, Any], gateway_id: str) -> Heartbeat:
+def validate_signed(model: type[Signed], document: dict[str, Any], gateway_id: str, what: str = "heartbeat") -> Signed:
+    """``document`` as ``model``, naming the gateway it was posted for; ``HeartbeatRejected`` (422) otherwise."""
     try:
-        beat = Heartbeat.model_validate(document)
+        parsed = model.model_validate(document)
     except ValidationError as exc:
         where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False))
-        raise HeartbeatRejected(422, f"heartbeat is malformed: {where}") from exc
-    if beat.gateway != gateway_id:
-        raise HeartbeatRejected(422, f"heartbeat names gateway {beat.gateway!r} but was posted for {gateway_id!r}")
-    return beat
+        raise HeartbeatRejected(422, f"{what} is malformed: {where}") from exc
+    if parsed.gateway != gateway_id:
+        raise HeartbeatRejected(422, f"{what} names gateway {parsed.gateway!r} but was posted for {gateway_id!r}")
+    return parsed
 
 
 def _check_clock(beat: Heartbeat, now: datetime) -> None:
@@ -113,17 +123,19 @@ def _check_clock(beat: Heartbeat, now: datetime) -> None:
                  f" clock (at most {MAX_AHEAD.total_seconds():.0f} s allowed); set the gateway's clock (NTP)")
 
 
-def _verify(session: Session, document: dict[str, Any], beat: Heartbeat, now: datetime) -> None:
-    key = session.scalar(select(GatewayKey).where(GatewayKey.gateway_id == beat.gateway, GatewayKey.kid == beat.kid))
+def verify_signed(session: Session, document: dict[str, Any], gateway_id: str, kid: str, sig: str, now: datetime,
+                  what: str = "heartbeat") -> None:
+    """``sig`` verifies ``document`` (without ``sig``, JCS) under the gateway's key ``kid``, not revoked at ``now``."""
+    key = session.scalar(select(GatewayKey).where(GatewayKey.gateway_id == gateway_id, GatewayKey.kid == kid))
     if key is None:
-        raise HeartbeatRejected(403, f"kid {beat.kid} is not a key of gateway {beat.gateway!r}")
+        raise HeartbeatRejected(403, f"kid {kid} is not a key of gateway {gateway_id!r}")
     if key.revoked_at is not None and key.revoked_at <= now:
-        raise HeartbeatRejected(403, f"kid {beat.kid} was revoked at {key.revoked_at.isoformat(timespec='seconds')}")
+        raise HeartbeatRejected(403, f"kid {kid} was revoked at {key.revoked_at.isoformat(timespec='seconds')}")
     try:
         unsigned = canonical({k: v for k, v in document.items() if k != "sig"})
-        Ed25519PublicKey.from_public_bytes(b64url_decode(key.public_key)).verify(b64url_decode(beat.sig), unsigned)
+        Ed25519PublicKey.from_public_bytes(b64url_decode(key.public_key)).verify(b64url_decode(sig), unsigned)
     except (InvalidSignature, ValueError, EnvelopeError) as exc:
-        raise HeartbeatRejected(403, f"heartbeat signature does not verify under kid {beat.kid}") from exc
+        raise HeartbeatRejected(403, f"{what} signature does not verify under kid {kid}") from exc
 
 
 def accept_heartbeat(session: Session, gateway_id: str, body: bytes, now: datetime) -> GatewayHeartbeat:
@@ -133,13 +145,13 @@ def accept_heartbeat(session: Session, gateway_id: str, body: bytes, now: dateti
     signature or another site, 404 unknown gateway, 409 not newer than the stored one, 422 malformed, out of bounds or
     sent more than ``MAX_AHEAD`` ahead of ``now``.
     """
-    document = _parse(body)
-    beat = _validate(document, gateway_id)
+    document = parse_signed(body)
+    beat = validate_signed(Heartbeat, document, gateway_id)
     _check_clock(beat, now)
     gateway = session.get(Gateway, gateway_id)
     if gateway is None:
         raise HeartbeatRejected(404, f"gateway {gateway_id!r} is not enrolled")
-    _verify(session, document, beat, now)
+    verify_signed(session, document, beat.gateway, beat.kid, beat.sig, now)
     if beat.site is not None and beat.site != gateway.site_id:
         raise HeartbeatRejected(
             403, f"heartbeat names site {beat.site!r} but gateway {gateway_id!r} is enrolled for"

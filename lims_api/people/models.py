@@ -46,6 +46,14 @@ class User(Base):
     """The regulator's district; ``None`` for other roles."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    technician_id: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    """A technician's pseudonymous id: what results carry as ``operator`` once they sign in at a room page."""
+    display_name: Mapped[str | None] = mapped_column(String(64), default=None)
+    """Shown on the room page of the technician's sites only, never in a result."""
+    pin_hash: Mapped[str | None] = mapped_column(String, default=None)
+    """argon2id hash of the room-page PIN."""
+    badge_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    """SHA-256 (hex) of the badge code the room page's scanner reads."""
 
 
 class UserSite(Base):

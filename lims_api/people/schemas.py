@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -175,3 +176,36 @@ class ChainResponse(BaseModel):
     gaps: list[GapOut]
     """Open gaps only, oldest seq first."""
     forks: int
+
+
+class RoomSignInIn(BaseModel):
+    """What an admin sets for a technician's sign-in at the room pages of their sites."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"display_name": "王芳", "pin": "246810", "badge": "YZ-T-0042"}]})
+    display_name: str = Field(min_length=1, max_length=64)
+    pin: str | None = Field(default=None, pattern=r"^\d{4,12}$")
+    """4-12 digits; stored as an argon2id hash. None: no PIN sign-in."""
+    badge: str | None = Field(default=None, min_length=4, max_length=128)
+    """The code the badge's barcode holds; stored as its SHA-256. None: no badge sign-in."""
+
+
+class RoomSignInOut(BaseModel):
+    username: str
+    technician_id: str
+    display_name: str
+    has_pin: bool
+    has_badge: bool
+
+
+class RosterTechnician(BaseModel):
+    id: str
+    name: str
+    pin_hash: str | None
+    badge_sha256: str | None
+
+
+class Roster(BaseModel):
+    site: str
+    issued_at: datetime
+    technicians: list[RosterTechnician]

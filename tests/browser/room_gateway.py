@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 import tomli_w
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.keys import generate_key_file, load_private_key
 from gateway.label_store import LabelBook
@@ -62,13 +63,18 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def room_gateway(folder: Path, *, channels: int = 2, interval_s: float = 2.0, seed: int = 7,
-                 labels: Sequence[SampleLabel] = ()) -> Iterator[RoomGateway]:
+                 labels: Sequence[SampleLabel] = (), lims_url: str = "http://127.0.0.1:9",
+                 room_page: dict[str, object] | None = None,
+                 on_key: Callable[[Ed25519PrivateKey], None] = lambda key: None) -> Iterator[RoomGateway]:
     """Start ``firmware_sim enzyme`` and ``kuaijian gateway run`` on it; stop both (SIGTERM) afterwards.
 
-    ``labels`` are queued in the outbox before anything starts, as if typed on the page earlier.
+    ``labels`` are queued in the outbox before anything starts, as if typed on the page earlier;
+    ``on_key`` gets the gateway's new key before the daemon starts (to enrol it at ``lims_url``);
+    ``room_page`` adds keys to the ``[room_page]`` table.
     """
     link = folder / "ttyEI01"
     generate_key_file(folder / "gateway.key")
+    on_key(load_private_key(folder / "gateway.key"))
     if labels:
         outbox = Outbox(folder / "outbox.sqlite3", gateway_id="gw-room-01",
                         private_key=load_private_key(folder / "gateway.key"), clock=_now)
@@ -79,8 +85,8 @@ def room_gateway(folder: Path, *, channels: int = 2, interval_s: float = 2.0, se
         "gateway": {"id": "gw-room-01", "key_file": "gateway.key", "outbox": "outbox.sqlite3",
                     "operator": "tech-001", "status_interval_s": 0.2},
         "site": {"id": "yz-market-07", "kind": "market", "name": "七星岗农贸市场"},
-        "lims": {"url": "http://127.0.0.1:9", "retry_min_s": 5.0, "retry_max_s": 60.0},
-        "room_page": {"port": 0},
+        "lims": {"url": lims_url, "retry_min_s": 5.0, "retry_max_s": 60.0},
+        "room_page": {"port": 0, **(room_page or {})},
         "instruments": [{"id": "ei-01", "driver": "enzyme_inhibition", "options": {"port": str(link)}}],
     }
     (folder / "gateway.toml").write_text(tomli_w.dumps(config), "utf-8")

@@ -79,7 +79,8 @@ def test_skewed_instrument_is_flagged_recorded_and_served(tmp_path, key_path, li
 
     asyncio.run(scenario())
     flags = {(env["result"]["instrument"]["id"], tuple(env["result"]["qc"]["flags"])) for env in lims.envelopes.values()}
-    assert flags == {("ei-01", ("clock_skew:-3600s", "unlabelled")), ("ei-02", ("unlabelled",))}
+    assert flags == {("ei-01", ("clock_skew:-3600s", "unlabelled", "operator_not_signed_in")),
+                     ("ei-02", ("unlabelled", "operator_not_signed_in"))}  # nobody signed in at the room page
     metrics = scraped["metrics"]
     for line in ['kuaijian_results_total{instrument="ei-01"} 3.0', 'kuaijian_results_total{instrument="ei-02"} 2.0',
                  'kuaijian_instrument_up{instrument="ei-01"} 1.0', 'kuaijian_instrument_up{instrument="ei-03"} 0.0',

@@ -36,7 +36,7 @@ def test_label_binds_exactly_once_across_sigkill_and_restart(tmp_path, key_path,
                                    "options": {"count": 4, "ack_file": str(ack), "kill_after": 2},
                                    "plausibility": {"channel_cycle_s": 0.001, "label_to_result_s": 0}}])
     # labels and readings come within milliseconds here: the method's times are not the point
-    data["room_page"] = {"port": 0}
+    data["room_page"] = {"port": 0, "sign_in": False}  # the labels' operators are the point here
     config = write_config(tmp_path, data)
     outbox_path = tmp_path / "outbox.sqlite3"
     box = Outbox(outbox_path, gateway_id=GATEWAY_ID, private_key=private_key, clock=now)
