@@ -63,11 +63,23 @@ class DirectoryError(LimsError):
     """An admin change to districts, sites, rooms or users conflicts with what is stored."""
 
 
-class CaseError(LimsError):
+class CodedError(LimsError):
+    """An error with a stable ``code`` and its ``params``, so a page can say it in the reader's language.
+
+    ``str(error)`` stays the English message the API answers with.
+    """
+
+    def __init__(self, message: str, code: str = "other", **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+
+class CaseError(CodedError):
     """A case action is not allowed in the case's state (or its inputs contradict the record)."""
 
 
-class RequestError(LimsError):
+class RequestError(CodedError):
     """A public test request cannot be triaged, assigned or closed as asked."""
 
 

@@ -41,6 +41,22 @@ TRANSITIONS: dict[tuple[State, Action], tuple[State, frozenset[str]]] = {
 """The only legal steps. Anything else is a ``CaseError`` naming the state and the action."""
 
 OPEN_STATES: frozenset[str] = frozenset({"held", "retest_requested"})
+TRANSITIONS_ACTIONS: frozenset[str] = frozenset(action for (_, action) in TRANSITIONS)
+
+
+def next_actions(case: Case, role: str, now: datetime) -> list[Action]:
+    """The steps ``role`` can take on ``case`` now, in table order (what a page offers as forms).
+
+    Leaves out what the rules would refuse anyway: notifying twice, and disposing without a lab
+    result before the vendor's window is over.
+    """
+    steps = [action for (state, action), (_, roles) in TRANSITIONS.items() if state == case.state and role in roles]
+    if case.vendor_notified_at is not None:
+        steps = [a for a in steps if a != "notify_vendor"]
+    window_open = case.retest_deadline is None or case.retest_deadline > now
+    if case.lab_outcome is None and window_open:
+        steps = [a for a in steps if a != "dispose"]
+    return steps
 
 
 def is_overdue(case: Case, now: datetime) -> bool:
@@ -88,7 +104,8 @@ def _apply(case: Case, action: Action, inputs: dict[str, Any], now: datetime) ->
         told = _when(inputs.get("notified_at"), now)
         case.vendor_notified_at, case.retest_deadline = told, told + RETEST_WINDOW
     elif action == "notify_vendor":
-        raise CaseError(f"case {case.id}: the vendor was already notified at {case.vendor_notified_at}")
+        raise CaseError(f"case {case.id}: the vendor was already notified at {case.vendor_notified_at}",
+                        "already_notified", at=case.vendor_notified_at)
     details: dict[str, Any] = {"note": inputs.get("note")}
     if action == "notify_vendor":
         return {**details, "retest_deadline": case.retest_deadline.isoformat()}  # type: ignore[union-attr]
@@ -98,7 +115,7 @@ def _apply(case: Case, action: Action, inputs: dict[str, Any], now: datetime) ->
                 "within_window": requested <= case.retest_deadline}  # type: ignore[operator]
     if action == "record_lab_result":
         if inputs.get("lab_outcome") is None or not inputs.get("lab_report_ref"):
-            raise CaseError("record_lab_result needs lab_outcome and lab_report_ref")
+            raise CaseError("record_lab_result needs lab_outcome and lab_report_ref", "lab_inputs")
         case.lab_outcome, case.lab_report_ref = inputs["lab_outcome"], inputs["lab_report_ref"]
         return {**details, "lab_outcome": case.lab_outcome, "lab_report_ref": case.lab_report_ref}
     if action == "dispose":
@@ -111,9 +128,11 @@ def _dispose(case: Case, disposition: str | None, now: datetime) -> str:
     allowed = {"confirmed": {"destroyed"}, "not_confirmed": {"released"}, None: {"destroyed", "returned"}}
     if disposition not in allowed[case.lab_outcome]:
         raise CaseError(f"disposition {disposition!r} does not fit lab outcome {case.lab_outcome!r} "
-                        f"(allowed: {', '.join(sorted(allowed[case.lab_outcome]))})")
+                        f"(allowed: {', '.join(sorted(allowed[case.lab_outcome]))})", "disposition",
+                        disposition=disposition, outcome=case.lab_outcome, allowed=sorted(allowed[case.lab_outcome]))
     if case.lab_outcome is None and (case.retest_deadline is None or case.retest_deadline > now):
-        raise CaseError("the vendor's 4-hour re-test window is not over (notify the vendor first)")
+        raise CaseError("the vendor's 4-hour re-test window is not over (notify the vendor first)",
+                        "window_open", deadline=case.retest_deadline)
     case.disposition = disposition
     return disposition
 
@@ -124,7 +143,8 @@ def act(session: Session, case: Case, action: Action, role: str, actor: str, inp
     step = TRANSITIONS.get((case.state, action))  # type: ignore[arg-type]
     if step is None:
         legal = sorted(a for (s, a) in TRANSITIONS if s == case.state)
-        raise CaseError(f"case {case.id} is {case.state}: {action} is not allowed (allowed: {', '.join(legal) or 'none'})")
+        raise CaseError(f"case {case.id} is {case.state}: {action} is not allowed (allowed: {', '.join(legal) or 'none'})",
+                        "not_allowed", state=case.state, action=action, allowed=legal)
     next_state, roles = step
     if role not in roles:
         raise PermissionError(f"{action} needs role {' or '.join(sorted(roles))}")

@@ -15,11 +15,12 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lims_api.followup.cases import is_overdue
+from lims_api.followup.cases import is_overdue, next_actions
 from lims_api.followup.models import Case
 from lims_api.ingest.models import Site, StoredEnvelope
 from lims_api.ingest.queries import site_day
 
+from .case_view import Window
 from .views import DayCounts, SampleRow
 
 VERDICTS = ("positive", "negative", "invalid")
@@ -57,6 +58,9 @@ class BoardRow:
     case_state: str | None
     deadline: datetime | None
     overdue: bool
+    window: Window | None = None
+    actions: tuple[str, ...] = ()
+    """Case steps the viewer may take now (one-click ones are offered on the board)."""
 
 
 @dataclass(frozen=True)
@@ -92,11 +96,12 @@ def _cases_of(session: Session, envelope_ids: Sequence[int]) -> dict[int, Case]:
     return {c.envelope_id: c for c in session.scalars(select(Case).where(Case.envelope_id.in_(envelope_ids)))}
 
 
-def _row(stored: StoredEnvelope, case: Case | None, now: datetime) -> BoardRow:
+def _row(stored: StoredEnvelope, case: Case | None, now: datetime, role: str) -> BoardRow:
     return BoardRow(
         id=stored.id, sample=SampleRow.from_stored(stored), case_id=case.id if case else None,
         case_state=case.state if case else None, deadline=case.retest_deadline if case else None,
-        overdue=case is not None and is_overdue(case, now),
+        overdue=case is not None and is_overdue(case, now), window=Window.of(case, now) if case else None,
+        actions=tuple(next_actions(case, role, now)) if case else (),
     )
 
 
@@ -106,12 +111,13 @@ def _by_item(rows: Sequence[StoredEnvelope]) -> list[ItemCount]:
     return [ItemCount(i, tally[(i, "positive")], tally[(i, "negative")], tally[(i, "invalid")]) for i in items]
 
 
-def board_view(session: Session, site: Site, day: date, filters: BoardFilters, now: datetime) -> BoardView:
-    """Everything the board shows for ``site`` on local ``day``."""
+def board_view(session: Session, site: Site, day: date, filters: BoardFilters, now: datetime,
+               role: str = "technician") -> BoardView:
+    """Everything the board shows for ``site`` on local ``day`` to a viewer of ``role``."""
     stored = site_day(session, site.id, day)
     samples = [r for r in stored if r.qc_control == "sample"]  # QC control runs are listed, not counted
     cases = _cases_of(session, [r.id for r in samples if r.verdict == "positive"])
-    rows = [_row(r, cases.get(r.id), now) for r in stored]
+    rows = [_row(r, cases.get(r.id), now, role) for r in stored]
     last_id, stamp = change_marker(session, site.id)
     return BoardView(
         site=site, day=day, counts=DayCounts.of(r.verdict for r in samples), by_item=_by_item(samples),

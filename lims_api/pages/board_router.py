@@ -79,7 +79,7 @@ def board_page(
     if site is None:
         return not_found(request)
     filters = _filters(verdict, item, instrument)
-    view = board_view(session, site, _today(settings.timezone), filters, utc_now())
+    view = board_view(session, site, _today(settings.timezone), filters, utc_now(), principal.role)
     return render(request, "board.html", {"view": view, "filters": filters, "verdicts": VERDICTS})
 
 
@@ -92,7 +92,8 @@ def board_live(
     site = _visible_site(session, principal, site_id)
     if site is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"site {site_id!r} not found")
-    view = board_view(session, site, _today(settings.timezone), _filters(verdict, item, instrument), utc_now())
+    view = board_view(session, site, _today(settings.timezone), _filters(verdict, item, instrument), utc_now(),
+                      principal.role)
     return render(request, "_board_live.html", {"view": view})
 
 

@@ -11,6 +11,8 @@ from typing import Literal
 
 from starlette.requests import Request
 
+from .text_followup import FOLLOWUP_TEXT
+
 Lang = Literal["zh", "en"]
 LANG_COOKIE = "kj_lang"
 HTML_LANG: dict[Lang, str] = {"zh": "zh-CN", "en": "en"}
@@ -193,6 +195,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "not_found": ("未找到", "Not found"),
     "not_found.site": ("检测点不存在或无权查看。", "Site not found."),
     "back": ("返回", "Back"),
+    **FOLLOWUP_TEXT,
 }
 
 
