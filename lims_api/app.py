@@ -28,8 +28,8 @@ from .people.auth import make_hasher
 from .people.password_slots import PasswordSlots
 
 ROUTERS = (auth_router, admin_router, gateways_router, technicians_router, heartbeat_router, ingest_router,
-           results_router, cases_router, requests_router, site_router, board_router, case_router, notice_router, console_router,
-           flagged_router, evidence_router)
+           results_router, cases_router, requests_router, site_router, board_router, case_router, notice_router,
+           console_router, flagged_router, evidence_router)
 """Every domain's router, in the order they are mounted."""
 
 log = logging.getLogger(__name__)
