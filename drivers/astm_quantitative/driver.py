@@ -1,4 +1,4 @@
-"""The ASTM quantitative driver's I/O: serial port, receiver machine, timers, durable ACK.
+"""The ASTM quantitative driver's I/O: serial port or TCP (serial server), receiver machine, timers, durable ACK.
 
 Bytes from the port go into ``AstmLinkReceiver``; its ACK/NAK bytes go back out. When a message
 is complete, every TestResult of it is awaited into the sink *before* the ACK of its final frame
@@ -33,7 +33,7 @@ from protocols.astm import (
 
 from ..base import Driver, DriverContext, ResultSink, serial_path
 from ..link_watch import LinkWatch
-from ..serial_link import SerialPort, keep_serial_link
+from ..stream_link import SerialPort, TcpPort, keep_link
 from .mapping import DRIVER_NAME, readings
 from .options import load_limits, parse_options
 
@@ -42,7 +42,7 @@ _FRAME_EVENTS = (EstablishmentRequested, FrameAccepted, FrameRejected, Duplicate
 
 
 class AstmQuantitativeDriver(Driver):
-    """FS-Q8 multi-item analyzer over ASTM E1381/E1394 on a serial port (9600 8N1)."""
+    """FS-Q8 multi-item analyzer over ASTM E1381/E1394 on a serial port (9600 8N1) or behind a serial server."""
 
     name = DRIVER_NAME
 
@@ -51,18 +51,25 @@ class AstmQuantitativeDriver(Driver):
         self.config = parse_options(options)
         self.limits = load_limits(self.config.limits)
         self.port_open = asyncio.Event()
-        """Set while the serial port is open (tests and status pages wait on it)."""
+        """Set while the serial port or TCP connection is open (tests and status pages wait on it)."""
 
     @property
     def serial_device(self) -> str | None:
         """The configured serial port (see ``serial_path``)."""
-        return serial_path(self.config.port)
+        port = self.config.port
+        return serial_path(port) if self.config.transport == "serial" and isinstance(port, str) else None
 
     async def run(self, sink: ResultSink) -> None:
         """Read the port forever; reopen it with backoff after errors; return only when cancelled."""
         watch = LinkWatch(log, f"astm {self.context.instrument_id}", lambda: self.link_listener)
-        port = SerialPort(self.config.port, self.config.baudrate)
-        await keep_serial_link(port, lambda reader, writer: self._open_session(reader, writer, sink), watch,
+        config = self.config
+        port: SerialPort | TcpPort
+        if config.transport == "tcp":
+            assert config.host is not None and isinstance(config.port, int)  # checked by the options
+            port = TcpPort(config.host, config.port)
+        else:
+            port = SerialPort(str(config.port), config.baudrate)
+        await keep_link(port, lambda reader, writer: self._open_session(reader, writer, sink), watch,
                                self.config.backoff())
 
     async def _open_session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,

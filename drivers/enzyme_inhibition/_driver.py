@@ -30,7 +30,7 @@ from protocols.result import TestResult
 
 from ..base import Driver, DriverContext, ResultSink, serial_path
 from ..link_watch import LinkWatch
-from ..serial_link import SerialPort, keep_serial_link
+from ..stream_link import SerialPort, keep_link
 from ._mapping import DRIVER_NAME, reading_identity, to_test_result
 from ._options import parse_options
 
@@ -74,7 +74,7 @@ class EnzymeInhibitionDriver(Driver):
         watch = LinkWatch(logger, f"enzyme {self.context.instrument_id}", lambda: self.link_listener,
                           self._log_fields())
         port = SerialPort(self.config.port, self.config.baudrate)
-        await keep_serial_link(port, lambda reader, writer: self._serve_connection(reader, writer, sink), watch,
+        await keep_link(port, lambda reader, writer: self._serve_connection(reader, writer, sink), watch,
                                self.config.backoff())
 
     async def _serve_connection(

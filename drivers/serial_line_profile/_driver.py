@@ -18,7 +18,7 @@ from protocols.line_profile import resolve_profile as _resolve
 
 from ..base import Driver, DriverConfigError, DriverContext, ResultSink, serial_path
 from ..link_watch import LinkWatch
-from ..serial_link import SerialPort, keep_serial_link
+from ..stream_link import SerialPort, keep_link
 from ._options import parse_options
 from ._result import DRIVER_NAME, build_result, source_key
 
@@ -65,7 +65,7 @@ class SerialLineProfileDriver(Driver):
         watch = LinkWatch(logger, f"line {self.context.instrument_id} ({self.profile.profile.model})",
                           lambda: self.link_listener, self._log_fields())
         port = SerialPort(self.config.port, self.config.baudrate)
-        await keep_serial_link(port, lambda reader, _writer: self._read_until_lost(reader, sink), watch,
+        await keep_link(port, lambda reader, _writer: self._read_until_lost(reader, sink), watch,
                                self.config.backoff())
 
     async def _read_until_lost(self, reader: asyncio.StreamReader, sink: ResultSink) -> str:

@@ -1,4 +1,8 @@
-"""``python -m firmware_sim astm --link PATH ...``: a simulated FS-Q8 on a pty until SIGTERM/SIGINT."""
+"""``python -m firmware_sim astm --link PATH ...``: a simulated FS-Q8 on a pty until SIGTERM/SIGINT.
+
+``--tcp HOST:PORT`` puts it behind a simulated serial server instead: it listens there and talks to
+the host that connects (one at a time; a host that hangs up may connect again).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from .faults import FAULTS, parse_faults
 from .instrument import OVERSIZE_BYTES, AstmInstrument, Timings
 from .measurements import ITEMS, SimItem
 from .pty_link import open_pty_link
+from .tcp_link import TcpLink
 
 
 def _items(text: str) -> list[SimItem]:
@@ -32,6 +37,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise argparse.ArgumentTypeError(f"not HOST:PORT: {text!r}")
+    return host, int(port)
+
+
 def _faults(text: str) -> tuple[str, ...]:
     try:
         return parse_faults(text)
@@ -43,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The simulator's command line."""
     parser = argparse.ArgumentParser(prog="firmware_sim astm", description=__doc__)
     parser.add_argument("--link", help="create this symlink to the pty the host should open")
+    parser.add_argument("--tcp", type=_address, help="listen on HOST:PORT like a serial server (PORT 0: any)")
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between messages")
     parser.add_argument("--messages", type=int, default=0, help="messages to deliver (0 = forever)")
     parser.add_argument("--seed", type=int, default=0)
@@ -59,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Open the pty, print ``READY <pty path>``, serve until SIGTERM/SIGINT."""
     args = build_parser().parse_args(argv)
+    if args.tcp is not None:
+        return _serve_tcp(args)
     link = open_pty_link(args.link)
     timings = Timings(reply_timeout_s=args.reply_timeout, busy_wait_s=args.busy_wait, interval_s=args.interval)
     instrument = AstmInstrument(link.master_fd, items=args.items, seed=args.seed, timings=timings,
@@ -76,6 +91,38 @@ def main(argv: list[str] | None = None) -> int:
     try:
         instrument.run()
         stopped.wait()  # --messages N done: keep the pty open until told to stop
+    finally:
+        link.close()
+    print(f"delivered {len(instrument.stats.delivered)} messages", file=sys.stderr)
+    return 0
+
+
+def _serve_tcp(args: argparse.Namespace) -> int:
+    """Listen on ``--tcp``, print ``READY tcp://HOST:PORT``, talk to each host that connects until stopped."""
+    link = TcpLink(*args.tcp)
+    timings = Timings(reply_timeout_s=args.reply_timeout, busy_wait_s=args.busy_wait, interval_s=args.interval)
+    instrument = AstmInstrument(-1, items=args.items, seed=args.seed, timings=timings, faults=args.faults,
+                                fault_rate=args.fault_rate, messages=args.messages, oversize_bytes=args.oversize_bytes)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        instrument.stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    host, port = link.address
+    print(f"READY tcp://{host}:{port}", flush=True)
+    try:
+        while not instrument.stop.is_set():
+            try:
+                instrument.fd = link.accept(timeout=0.5)
+            except TimeoutError:
+                continue
+            try:
+                instrument.run()
+            except OSError as exc:  # the host hung up mid-transfer: wait for it to connect again
+                print(f"host connection lost: {exc}", file=sys.stderr)
+            else:
+                instrument.stop.wait()
     finally:
         link.close()
     print(f"delivered {len(instrument.stats.delivered)} messages", file=sys.stderr)
