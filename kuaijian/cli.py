@@ -51,10 +51,13 @@ def audit_export(ctx: typer.Context) -> None:
 
 
 @audit_app.command("verify")
-def audit_verify(path: Path = typer.Argument(..., help="Bundle directory or .tar.gz")) -> None:
-    """Verify a bundle offline; exit 1 and name each fault if anything is wrong."""
+def audit_verify(
+    path: Path = typer.Argument(..., help="Bundle directory or .tar.gz"),
+    evidence: list[Path] = typer.Option([], "--evidence", help="An image file <sha256>.png|jpg to check too (repeat)."),
+) -> None:
+    """Verify a bundle offline, and every evidence image in it or given; exit 1 and name each fault."""
     try:
-        report = verify_path(path)
+        report = verify_path(path, evidence)
     except BundleReadError as exc:
         console.print(f"[red]cannot read bundle:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -62,7 +65,8 @@ def audit_verify(path: Path = typer.Argument(..., help="Bundle directory or .tar
         console.print(f"[red]FAIL[/red] {fault}", markup=True, highlight=False)
     chains = ", ".join(f"{gw} up to seq {seq}" for gw, seq in sorted(report.gateways.items()))
     if report.ok:
-        console.print(f"[green]OK[/green] {report.envelopes} envelope(s) verified; chains: {chains or 'none'}")
+        images = f"; {report.images} evidence image(s) match their hashes" if report.images else ""
+        console.print(f"[green]OK[/green] {report.envelopes} envelope(s) verified; chains: {chains or 'none'}{images}")
         return
     console.print(f"[red]{len(report.faults)} fault(s)[/red] in {report.envelopes} envelope(s)")
     raise typer.Exit(1)

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import checkpoint as cp
 from . import envelope as env
+from .bundle_evidence import verify_bundle_evidence
 from .bundle_log import TREE_HEAD_FILE, verify_bundle_log
 from .errors import EnvelopeError
 from .treehead import LIMS_GATEWAY
@@ -20,7 +21,7 @@ from .treehead import LIMS_GATEWAY
 BUNDLE_FORMAT = "kuaijian-bundle/1"
 FAULT_KINDS = (
     "manifest", "keys", "invalid_json", "schema", "unknown_key", "revoked_key",
-    "bad_signature", "seq_gap", "broken_prev", "fork", "count_mismatch", "checkpoint", "log",
+    "bad_signature", "seq_gap", "broken_prev", "fork", "count_mismatch", "checkpoint", "log", "evidence", "flags",
 )
 
 
@@ -52,6 +53,8 @@ class Report:
     """What verification found: envelope count, per-gateway last seq and faults."""
 
     envelopes: int = 0
+    images: int = 0
+    """Evidence images checked against their hashes."""
     gateways: dict[str, int] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
 
@@ -297,8 +300,9 @@ def verify_checkpoints(
 
 
 def verify_bundle(manifest: bytes, keys: bytes, envelopes: bytes, checkpoints: bytes | None = None,
-                  log: dict[str, bytes] | None = None) -> Report:
-    """Verify the three mandatory bundle files (and checkpoints.jsonl, the log files if given); list every fault."""
+                  log: dict[str, bytes] | None = None, extra_images: dict[str, bytes] | None = None) -> Report:
+    """Verify the three mandatory bundle files (and checkpoints.jsonl, the log and evidence files if given, and
+    ``extra_images`` by name); list every fault."""
     report = Report()
     lines = split_lines(envelopes)
     parsed = check_manifest(manifest, len(lines), report)
@@ -309,4 +313,5 @@ def verify_bundle(manifest: bytes, keys: bytes, envelopes: bytes, checkpoints: b
         verify_checkpoints(checkpoints, key_records, hashes, report)
     if log is not None and TREE_HEAD_FILE in log:
         verify_bundle_log(log, key_records, hashes, report)
+    report.images = verify_bundle_evidence(log or {}, lines, report, extra_images)
     return report

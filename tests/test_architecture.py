@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LINT = str(Path(sys.executable).with_name("lint-imports"))
-LIMS_DOMAINS = ("core", "ingest", "audit", "people", "followup", "pages")
+LIMS_DOMAINS = ("core", "ingest", "audit", "people", "followup", "evidence", "pages")
 PACKAGES = ("protocols", "drivers", "gateway", "lims_api", "firmware_sim", "kuaijian", "bench")
 
 
@@ -22,7 +22,7 @@ def _lint(cwd: Path) -> tuple[int, str]:
 def test_repository_keeps_every_contract():
     code, text = _lint(ROOT)
     assert code == 0, text
-    assert "8 kept, 0 broken" in text
+    assert "9 kept, 0 broken" in text
 
 
 def test_a_forbidden_import_is_caught(tmp_path):
@@ -40,7 +40,7 @@ def test_a_forbidden_import_is_caught(tmp_path):
     (tmp_path / "kuaijian" / "cheat.py").write_text("import bench\n")
     (tmp_path / "lims_api" / "core" / "cheat.py").write_text("import lims_api.people\n")
     (tmp_path / "lims_api" / "audit" / "cheat.py").write_text("from lims_api.pages import x\n")
-    (tmp_path / "lims_api" / "ingest" / "cheat.py").write_text("import lims_api.followup\n")
+    (tmp_path / "lims_api" / "ingest" / "cheat.py").write_text("import lims_api.followup\nimport lims_api.evidence\n")
     code, text = _lint(tmp_path)
     assert code != 0
     assert "firmware_sim imports none of our packages BROKEN" in text
@@ -50,3 +50,4 @@ def test_a_forbidden_import_is_caught(tmp_path):
     assert "lims_api.core imports no LIMS domain BROKEN" in text
     assert "LIMS domains never import lims_api.pages (pages read every domain) BROKEN" in text
     assert "lims_api.ingest never imports lims_api.followup (follow-up hooks onto ingest) BROKEN" in text
+    assert "lims_api.ingest never imports lims_api.evidence (plausibility flags hook onto ingest) BROKEN" in text

@@ -1,4 +1,5 @@
-"""Audit export bundle (contract §3): manifest.json, keys.json, envelopes.jsonl as received, checkpoints.jsonl."""
+"""Audit export bundle (contract §3): manifest.json, keys.json, envelopes.jsonl as received, checkpoints.jsonl;
+the optional flags.jsonl, evidence.jsonl and evidence images (docs/evidence.md)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from lims_api.core.errors import ExportError
 from lims_api.core.models import utc_now
+from lims_api.evidence.export import write_evidence_part
 from lims_api.ingest.models import Gateway, GatewayKey, StoredEnvelope
 
 from . import audit_log
@@ -97,6 +99,7 @@ def _write_bundle(
     if checkpoints:
         (target / "checkpoints.jsonl").write_text("".join(line + "\n" for line in checkpoints), encoding="utf-8")
     _write_json(target / "keys.json", _keys(session, gateways, site) + lims_key_entries(session, checkpoints))
+    evidence = write_evidence_part(session, target, filters)
     manifest = {
         "format": BUNDLE_FORMAT,
         "created_at": _iso(utc_now()),
@@ -106,7 +109,8 @@ def _write_bundle(
     }
     _write_json(target / "manifest.json", manifest)
     audit_log.append(session, "system:export", "export", f"bundle:{target.name}",
-                     {"range": manifest["range"], "site": site, "envelopes": count, "checkpoints": len(checkpoints)})
+                     {"range": manifest["range"], "site": site, "envelopes": count, "checkpoints": len(checkpoints),
+                      **evidence})
     session.commit()
     return count
 

@@ -2,6 +2,8 @@
 
 Ingest knows no other domain; the package root registers the hooks (a stored positive opens its
 follow-up case), so what a hook writes commits or rolls back with the envelope itself.
+Batch hooks run once per ingest request, after its envelopes are committed, with the (gateway,
+seq) of those it stored (plausibility flags look at the batch together, not line by line).
 """
 
 from __future__ import annotations
@@ -26,6 +28,25 @@ def on_stored(hook: StoredHook) -> StoredHook:
     if hook not in _HOOKS:
         _HOOKS.append(hook)
     return hook
+
+
+BatchHook = Callable[[Session, list[tuple[str, int]], datetime], object]
+"""Called with the session, the (gateway, seq) stored by one ingest request and the time; the caller commits."""
+
+_BATCH_HOOKS: list[BatchHook] = []
+
+
+def on_batch_stored(hook: BatchHook) -> BatchHook:
+    """Run ``hook`` once per ingest request that stored envelopes (registered once)."""
+    if hook not in _BATCH_HOOKS:
+        _BATCH_HOOKS.append(hook)
+    return hook
+
+
+def run_batch_hooks(session: Session, keys: list[tuple[str, int]], at: datetime) -> None:
+    """Run every registered batch hook on ``keys``, in registration order."""
+    for hook in _BATCH_HOOKS:
+        hook(session, keys, at)
 
 
 def run_stored_hooks(session: Session, stored: StoredEnvelope, result: TestResult, at: datetime) -> None:

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from lims_api.core.errors import EnvelopeRejected, WrongSite
 from lims_api.core.log_limits import rate_limited
 from lims_api.core.models import utc_now
-from lims_api.evidence.flagging import flag_stored
 
 from .chain import audit_wrong_site, store_envelope
 from .checks import CheckedEnvelope, check_line
+from .hooks import run_batch_hooks
 from .schemas import IngestResponse, IngestStopped, LineResult
 
 logger = rate_limited(logging.getLogger(__name__))
@@ -122,13 +122,13 @@ def _stopped(after_line: int, unprocessed: int, rejected: int) -> IngestStopped:
 
 
 def flag_batch(session: Session, keys: list[tuple[str, int]], now: datetime) -> None:
-    """Plausibility flags of the batch's stored envelopes, committed; a fault here loses no envelope."""
+    """The batch hooks (plausibility flags) on the stored envelopes, committed; a fault here loses no envelope."""
     if not keys:
         return
     try:
-        flag_stored(session, keys, now)
+        run_batch_hooks(session, keys, now)
         session.commit()
     except Exception:
         session.rollback()
-        logger.exception("plausibility flags not computed for %d stored envelope(s)", len(keys),
+        logger.exception("batch hooks failed for %d stored envelope(s); they stay stored", len(keys),
                          extra={"envelopes": [f"{gateway}/{seq}" for gateway, seq in keys][:20]})
