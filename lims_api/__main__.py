@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from lims_api.audit.cli_checkpoint import add_checkpoint_command, run_checkpoint_command
+from lims_api.audit.cli_checkpoint import add_checkpoint_command, run_checkpoint_command, run_tree_head_command
 from lims_api.core.errors import LimsError, SettingsError
 from lims_api.core.existing_db import database_url, open_existing
 from lims_api.core.settings import LimsSettings
@@ -111,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
             print("database is at the newest schema")
         elif args.command == "checkpoint":
             run_checkpoint_command(settings, args)
+        elif args.command == "tree-head":
+            run_tree_head_command(settings)
         elif args.command == "mqtt-bridge":
             run_bridge_command(settings, args)
         elif args.command == "enrol-gateway":

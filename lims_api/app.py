@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,9 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from .audit import log_router
+from .audit.log_scheduler import run_periodically
+from .audit.signing_key import load_or_create_key
 from .core.body_limit import BodyLimit
 from .core.db import make_engine, make_sessionmaker
 from .core.notifier import ChangeNotifier
@@ -29,7 +33,7 @@ from .people.password_slots import PasswordSlots
 
 ROUTERS = (auth_router, admin_router, gateways_router, technicians_router, heartbeat_router, ingest_router,
            results_router, cases_router, requests_router, site_router, board_router, case_router, notice_router,
-           console_router, flagged_router, evidence_router)
+           console_router, flagged_router, evidence_router, log_router)
 """Every domain's router, in the order they are mounted."""
 
 log = logging.getLogger(__name__)
@@ -43,8 +47,17 @@ def create_app(settings: LimsSettings) -> FastAPI:
     engine = make_engine(settings.resolved_database_url())
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = None
+        if settings.tree_head_interval_min > 0:
+            key = load_or_create_key(settings.data_dir)
+            interval = settings.tree_head_interval_min * 60
+            task = asyncio.create_task(run_periodically(app.state.sessionmaker, key, interval, stop))
         yield
+        stop.set()
+        if task is not None:
+            await task
         engine.dispose()
 
     app = FastAPI(title="kuaijian LIMS", version="1", lifespan=lifespan)

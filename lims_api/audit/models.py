@@ -1,10 +1,11 @@
-"""Tamper-evident audit log (hash chain), its head, the LIMS signing keys and daily checkpoints."""
+"""Tamper-evident audit log (hash chain), its head, the LIMS signing keys, daily checkpoints and the Merkle log's
+head, signed tree heads and witness co-signatures (each stored envelope's log position is ``envelopes.log_index``)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Integer, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lims_api.core.models import Base, UTCDateTime, utc_now
@@ -59,3 +60,35 @@ class Checkpoint(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     final: Mapped[bool] = mapped_column(default=False)
     """Made after the day ended: never rewritten, only re-checked."""
+
+
+class LogHead(Base):
+    """The single row (id 1) holding the number of sequenced entries; updating it serialises sequencers."""
+
+    __tablename__ = "merkle_log_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger)
+
+
+class TreeHead(Base):
+    """A signed tree head: the LIMS's signature over (size, root) of the log's first ``size`` entries."""
+
+    __tablename__ = "tree_heads"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root: Mapped[str] = mapped_column(String(64))
+    document: Mapped[str] = mapped_column(Text)
+    """JCS text of the signed tree head."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Cosignature(Base):
+    """A witness's co-signature of one tree head (verified against a configured witness key on receipt)."""
+
+    __tablename__ = "tree_head_cosignatures"
+
+    size: Mapped[int] = mapped_column(ForeignKey("tree_heads.size"), primary_key=True)
+    kid: Mapped[str] = mapped_column(String(16), primary_key=True)
+    sig: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)

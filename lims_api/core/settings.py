@@ -45,6 +45,10 @@ class LimsSettings(BaseSettings):
     """A gateway is offline after this many seconds without a heartbeat; ``None``: 3 × its interval, else 90 s."""
     console_refresh_s: float = Field(default=10.0, gt=0)
     """How often an open regulator console fetches its health part again (``/console/health``)."""
+    tree_head_interval_min: float = Field(default=10.0, ge=0)
+    """The service signs a Merkle tree head this often when the log grew (0: only ``tree-head``/``checkpoint``)."""
+    witness_keys: dict[str, str] = Field(default_factory=dict)
+    """Witnesses whose tree-head co-signatures are kept: kid -> raw Ed25519 public key, base64url."""
 
     def resolved_database_url(self) -> str:
         """The configured URL, or the default SQLite file under ``data_dir``."""

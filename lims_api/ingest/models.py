@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lims_api.core.models import Base, UTCDateTime, utc_now
@@ -52,6 +52,8 @@ class StoredEnvelope(Base):
         UniqueConstraint("gateway_id", "seq"),
         Index("ix_envelopes_site_date", "site_id", "tested_date"),
         Index("ix_envelopes_stored_at", "stored_at"),
+        Index("ix_envelopes_unlogged", "id", sqlite_where=text("log_index IS NULL"),
+              postgresql_where=text("log_index IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -82,6 +84,8 @@ class StoredEnvelope(Base):
     qc_control: Mapped[str] = mapped_column(String(20), default="sample", server_default="sample")
     """``qc.control``: only ``sample`` results are published (control and blank runs are QC, not products)."""
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    log_index: Mapped[int | None] = mapped_column(BigInteger, unique=True, default=None)
+    """Position in the Merkle log (reception order), set by the sequencer; ``None`` until then."""
 
 
 class ChainGap(Base):
