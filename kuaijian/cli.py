@@ -18,7 +18,7 @@ from .cli_gateway import gateway_app
 
 app = typer.Typer(help="kuaijian 快检: rapid-test rooms to LIMS.", no_args_is_help=True, add_completion=False)
 app.add_typer(gateway_app, name="gateway", help="The test-room gateway daemon.")
-audit_app = typer.Typer(help="Export and verify audit bundles.", no_args_is_help=True)
+audit_app = typer.Typer(help="Export and verify audit bundles; prove single results; monitor the log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 console = Console(stderr=True, soft_wrap=True)
 PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
@@ -70,6 +70,43 @@ def audit_verify(
         return
     console.print(f"[red]{len(report.faults)} fault(s)[/red] in {report.envelopes} envelope(s)")
     raise typer.Exit(1)
+
+
+@audit_app.command("prove")
+def audit_prove(
+    result_id: str = typer.Argument(..., help="The result's id (result.id)"),
+    bundle: Path | None = typer.Option(None, help="Make the receipt from this export bundle (offline)."),
+    url: str | None = typer.Option(None, help="Fetch the receipt from this LIMS, e.g. http://127.0.0.1:8700"),
+    out: Path = typer.Option(..., help="Receipt file to write (JSON)."),
+) -> None:
+    """Write a self-contained receipt of one result: envelope, keys, inclusion proof, signed tree head."""
+    from .cli_receipt import prove
+
+    prove(result_id, bundle, url, out)
+
+
+@audit_app.command("verify-receipt")
+def audit_verify_receipt(
+    path: Path = typer.Argument(..., help="Receipt file"),
+    lims_kid: str | None = typer.Option(None, help="Require the tree head to be signed by this LIMS key id."),
+    witness_key: list[str] = typer.Option([], help="Trusted witness public key (base64url); repeatable."),
+) -> None:
+    """Check a receipt offline (signature, inclusion, tree head signature); exit 1 naming what failed."""
+    from .cli_receipt import verify_receipt_file
+
+    verify_receipt_file(path, lims_kid, witness_key)
+
+
+@audit_app.command("monitor")
+def audit_monitor(
+    url: str = typer.Argument(..., help="LIMS base URL"),
+    state: Path = typer.Option(Path("kuaijian-monitor.json"), help="Where the last accepted tree head is kept."),
+    witness_key: Path | None = typer.Option(None, help="Co-sign each verified head with this Ed25519 PEM key."),
+) -> None:
+    """Fetch new tree heads and check they extend the last one seen; exit 1 on a split view or rewritten log."""
+    from .cli_receipt import monitor
+
+    monitor(url, state, witness_key)
 
 
 @app.command("demo")

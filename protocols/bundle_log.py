@@ -15,7 +15,6 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from . import treehead as th
-from .envelope import b64url_encode
 from .merkle import leaf_hash
 from .merkle_proof import ProofError, verify_inclusion
 from .receipt import build_receipt
@@ -100,14 +99,14 @@ def receipt_from_bundle(files: dict[str, bytes], keys: dict[tuple[str, str], Key
         raise BundleLogError(f"gateway key {envelope['kid']} of result {result_id!r} is not in keys.json")
     lims = _lims_record(signed["tree_head"], keys)
     return build_receipt(
-        line.decode("utf-8"), _key_entry(gateway_key), proof["index"], [bytes.fromhex(p) for p in proof["path"]],
-        signed["tree_head"], _key_entry(lims), signed.get("cosignatures") or [],
+        line.decode("utf-8"), _key_entry(files, gateway_key), proof["index"], [bytes.fromhex(p) for p in proof["path"]],
+        signed["tree_head"], _key_entry(files, lims), signed.get("cosignatures") or [],
     )
 
 
-def _key_entry(record: KeyRecord) -> dict[str, Any]:
-    def iso(moment: Any) -> str | None:
-        return None if moment is None else moment.isoformat()
-
-    return {"gateway": record.gateway, "kid": record.kid, "public_key": b64url_encode(record.public_raw),
-            "valid_from": iso(record.valid_from), "revoked_at": iso(record.revoked_at)}
+def _key_entry(files: dict[str, bytes], record: KeyRecord) -> dict[str, Any]:
+    """The keys.json entry of ``record`` as written (times unchanged)."""
+    for entry in json.loads(files["keys.json"]):
+        if entry.get("gateway") == record.gateway and entry.get("kid") == record.kid:
+            return {m: entry.get(m) for m in ("gateway", "kid", "public_key", "valid_from", "revoked_at")}
+    raise BundleLogError(f"key {record.kid} is not in keys.json")

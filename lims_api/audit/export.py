@@ -22,6 +22,7 @@ from lims_api.ingest.models import Gateway, GatewayKey, StoredEnvelope
 
 from . import audit_log
 from .export_checkpoints import exportable_checkpoints, lims_key_entries
+from .export_log import write_log_files
 
 BUNDLE_FORMAT = "kuaijian-bundle/1"
 
@@ -98,7 +99,9 @@ def _write_bundle(
     checkpoints = exportable_checkpoints(session, filters)
     if checkpoints:
         (target / "checkpoints.jsonl").write_text("".join(line + "\n" for line in checkpoints), encoding="utf-8")
-    _write_json(target / "keys.json", _keys(session, gateways, site) + lims_key_entries(session, checkpoints))
+    head = write_log_files(session, target, filters)
+    signed = checkpoints + ([head] if head is not None else [])
+    _write_json(target / "keys.json", _keys(session, gateways, site) + lims_key_entries(session, signed))
     evidence = write_evidence_part(session, target, filters)
     manifest = {
         "format": BUNDLE_FORMAT,

@@ -47,6 +47,12 @@ def tree_heads(session: Session, since: int = 0, limit: int = 1000) -> list[dict
     return [{"tree_head": head_document(row), "cosignatures": cosignatures(session, row.size)} for row in rows]
 
 
+def signing_keys(session: Session, kids: set[str]) -> list[dict[str, str]]:
+    """The LIMS public keys of ``kids``."""
+    rows = session.scalars(select(SigningKey).where(SigningKey.kid.in_(sorted(kids))).order_by(SigningKey.kid))
+    return [{"kid": row.kid, "public_key": row.public_key} for row in rows]
+
+
 def _head(session: Session, size: int | None) -> TreeHead:
     head = latest_head(session) if size is None else session.get(TreeHead, size)
     if head is None:
@@ -75,12 +81,10 @@ def inclusion(session: Session, row: StoredEnvelope, size: int | None = None) ->
 
 
 def consistency(session: Session, first: int, second: int) -> list[bytes]:
-    """Consistency proof between the signed heads of sizes ``first`` <= ``second``."""
+    """Consistency proof from the log's first ``first`` entries to the signed head of size ``second``."""
     if first > second:
         raise ProofUnavailable(f"first size {first} is larger than second size {second}")
     _head(session, second)
-    if first:
-        _head(session, first)
     return consistency_proof(load_tree(session, second), first, second)
 
 

@@ -21,6 +21,7 @@ from .log_proofs import (
     inclusion,
     published_envelope,
     receipt,
+    signing_keys,
     tree_heads,
 )
 from .merkle_log import latest_head
@@ -36,8 +37,9 @@ def _not_found(exc: ProofUnavailable) -> HTTPException:
 @router.get("/tree-heads")
 def list_tree_heads(session: SessionDep, since: Size = 0,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 1000) -> dict[str, Any]:
-    """Signed tree heads of size >= ``since`` (oldest first) with their witness co-signatures."""
-    return {"tree_heads": tree_heads(session, since, limit)}
+    """Signed tree heads of size >= ``since`` (oldest first) with their co-signatures, and the LIMS keys."""
+    heads = tree_heads(session, since, limit)
+    return {"tree_heads": heads, "keys": signing_keys(session, {h["tree_head"]["kid"] for h in heads})}
 
 
 @router.get("/tree-heads/latest")

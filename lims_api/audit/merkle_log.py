@@ -94,8 +94,8 @@ def sign_tree_head(session: Session, key: Ed25519PrivateKey, now: datetime) -> T
     tree = load_tree(session, size)
     if last is not None:
         check_head(tree, last)
-        if last.size == size:
-            return TreeHeadRun("unchanged", size, last.root)
+    if size == (last.size if last is not None else 0):
+        return TreeHeadRun("unchanged", size, last.root if last is not None else tree.root(0).hex())
     register_key(session, key)
     document = build_tree_head(size, tree.root(size), now.isoformat(timespec="milliseconds"), key)
     session.add(TreeHead(size=size, root=document["root"], document=canonical(document).decode(), created_at=now))

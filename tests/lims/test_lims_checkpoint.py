@@ -76,8 +76,9 @@ def test_altered_checkpoint_or_missing_lims_key_fails(
     path.write_text(json.dumps(doc) + "\n")
     keys = json.loads((tmp_path / "b" / "keys.json").read_text())
     (tmp_path / "b" / "keys.json").write_text(json.dumps([k for k in keys if k["gateway"] != "lims"]))
-    (fault,) = verify_path(tmp_path / "b").faults
+    fault, log_fault = verify_path(tmp_path / "b").faults  # the same key also signed the log's tree head
     assert fault.kind == "checkpoint" and "not in keys.json" in fault.message
+    assert log_fault.kind == "log" and "not in keys.json" in log_fault.message
 
 
 def test_refresh_detects_a_row_deleted_after_the_checkpoint(
