@@ -1,12 +1,13 @@
 """The ``kuaijian`` console script: gateway, audit, LIMS and simulator commands, and the demo.
 
-``lims`` and ``sim`` hand over to ``python -m lims_api`` / ``python -m firmware_sim`` in a
-child process, each with only its own libraries loaded.
+``lims``, ``sim`` and ``audit export`` replace this process (same PID, like ``gateway run``) with
+``python -m lims_api`` / ``python -m firmware_sim``, each with only its own libraries loaded: a
+SIGTERM or Ctrl-C sent to ``kuaijian sim …`` reaches the simulator itself.
 """
 
 from __future__ import annotations
 
-import subprocess
+import os
 import sys
 from pathlib import Path
 
@@ -25,11 +26,14 @@ PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_
 
 
 def _hand_over(module: str, args: list[str]) -> int:
-    """Run ``python -m module args`` in a child process and return its exit code."""
+    """Replace this process with ``python -m module args`` (returns only when that cannot start)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
     try:
-        return subprocess.call([sys.executable, "-m", module, *args])
-    except KeyboardInterrupt:
-        return 130
+        os.execv(sys.executable, [sys.executable, "-m", module, *args])
+    except OSError as exc:
+        console.print(f"[red]cannot start python -m {module}:[/red] {exc}")
+        return 127
 
 
 @app.command("lims", context_settings=PASS_THROUGH)
