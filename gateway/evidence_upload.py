@@ -14,6 +14,8 @@ import logging
 
 import httpx
 
+from protocols.wire.paths import evidence_path
+
 from .evidence_store import EvidenceStore
 from .outbox import Outbox
 from .uplink_base import wait_any
@@ -52,7 +54,7 @@ class EvidenceUploader:
         for path in self.store.pending():
             sha256 = path.stem
             try:
-                answer = await self.client.put(f"{self.lims_url}/api/v1/evidence/{sha256}", content=path.read_bytes(),
+                answer = await self.client.put(self.lims_url + evidence_path(sha256), content=path.read_bytes(),
                                                headers={"Content-Type": MEDIA_TYPES[path.suffix]})
             except httpx.HTTPError as exc:
                 log.warning("evidence upload failed; will retry", extra={"sha256": sha256, "error": str(exc)})

@@ -1,8 +1,6 @@
 """Signed heartbeats to the LIMS over HTTP: the daemon's health snapshot every ``[lims] heartbeat_s``.
 
-``POST {lims.url}/api/v1/gateways/{id}/heartbeat`` with ``{gateway, kid, site, sent_at, interval_s, status:
-{instruments: [{id, state, last_result_at, last_error, calibration_due}], backlog, last_seq, last_upload_at},
-sig}``; ``sig`` is Ed25519 over the JCS form of the document without ``sig`` (base64url), the envelope rule.
+``POST {lims.url}/api/v1/gateways/{id}/heartbeat`` with the signed document of :mod:`protocols.wire.heartbeat`.
 A failed post is logged once per outage and retried at the next beat; results never wait for it.
 """
 
@@ -17,7 +15,8 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from protocols.envelope import b64url_encode, canonical
+from protocols.wire.heartbeat import build_heartbeat, sign_document
+from protocols.wire.paths import heartbeat_path
 
 from .http_client import plain_http_client
 from .config import GatewayConfig
@@ -26,38 +25,7 @@ from .uplink_base import wait_any
 
 log = logging.getLogger("gateway.heartbeat")
 
-HEARTBEAT_PATH = "/api/v1/gateways/{gateway}/heartbeat"
 Snapshot = Callable[[], dict[str, Any]]
-
-
-def heartbeat_document(snapshot: dict[str, Any], kid: str, sent_at: datetime, interval_s: float,
-                       site_id: str | None = None) -> dict[str, Any]:
-    """The unsigned heartbeat built from a ``Health.snapshot()``; ``site`` names the configured site when given."""
-    backlog = snapshot.get("backlog", {})
-    site = {} if site_id is None else {"site": site_id}
-    return {
-        "gateway": snapshot["gateway"],
-        "kid": kid,
-        **site,
-        "sent_at": sent_at.isoformat(timespec="milliseconds"),
-        "interval_s": interval_s,
-        "status": {
-            "instruments": [
-                {"id": i["id"], "state": i["state"], "last_result_at": i.get("last_result_at"),
-                 "last_error": i.get("last_error"), "calibration_due": i.get("calibration_due")}
-                for i in snapshot.get("instruments", [])
-            ],
-            "backlog": int(backlog.get("pending", 0)),
-            "last_seq": int(backlog.get("last_seq", 0)),
-            "last_upload_at": snapshot.get("uplink", {}).get("last_upload_at"),
-        },
-    }
-
-
-def sign_heartbeat(document: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
-    """``document`` plus ``sig`` over its JCS bytes."""
-    unsigned = {k: v for k, v in document.items() if k != "sig"}
-    return {**unsigned, "sig": b64url_encode(key.sign(canonical(unsigned)))}
 
 
 class HeartbeatSender:
@@ -80,9 +48,9 @@ class HeartbeatSender:
 
     async def send_once(self) -> None:
         """Post one heartbeat; raises ``httpx.HTTPError`` (network) or ``HeartbeatRefused`` (non-200)."""
-        document = sign_heartbeat(
-            heartbeat_document(self.snapshot(), self.kid, self.clock(), self.interval_s, self.site_id), self.key)
-        response = await self._client.post(self.url + HEARTBEAT_PATH.format(gateway=document["gateway"]),
+        document = sign_document(
+            build_heartbeat(self.snapshot(), self.kid, self.clock(), self.interval_s, self.site_id), self.key)
+        response = await self._client.post(self.url + heartbeat_path(document["gateway"]),
                                            json=document)
         if response.status_code != 200:
             raise HeartbeatRefused(f"HTTP {response.status_code}: {response.text[:300]}")

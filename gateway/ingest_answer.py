@@ -1,7 +1,7 @@
 """What the LIMS's answer for one envelope means for the outbox; shared by the HTTP and MQTT uplinks.
 
-An answer entry is one element of the HTTP ingest response's ``results`` (or one MQTT ack):
-``{"gateway", "seq", "status": "stored"|"duplicate"|"rejected", "code", "error", "hash"}``.
+An answer entry is one element of the HTTP ingest response's ``results`` (or one MQTT ack),
+:class:`protocols.wire.answers.IngestAnswer`.
 """
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
+
+from protocols.wire.answers import DELIVERED_STATUSES, NOT_ENROLLED_CODES, IngestAnswer
 
 from .outbox import Outbox, StoredEnvelope
 
 log = logging.getLogger("gateway.uplink")
 
-NOT_ENROLLED_CODES = frozenset({"unknown_gateway", "unknown_kid", "revoked_kid"})
-"""Rejections that say "this gateway/key is not (or no longer) enrolled": keep, retry later."""
 
 Decision = Literal["delivered", "not_enrolled", "rejected"]
 
@@ -38,7 +38,7 @@ class PassReport:
     not_enrolled: int = 0
 
 
-def judge(entry: dict[str, Any], stored: StoredEnvelope) -> Outcome:
+def judge(entry: IngestAnswer, stored: StoredEnvelope) -> Outcome:
     """Decide one envelope from the LIMS's entry for it.
 
     ``stored``/``duplicate`` with our hash (or no hash) is delivered; a rejection for a
@@ -46,7 +46,7 @@ def judge(entry: dict[str, Any], stored: StoredEnvelope) -> Outcome:
     that is not ours) rejects it for good.
     """
     status, code = entry.get("status"), entry.get("code")
-    if status in ("stored", "duplicate"):
+    if status in DELIVERED_STATUSES:
         if entry.get("hash") in (None, stored.hash):
             return Outcome("delivered")
         return Outcome("rejected", f"hash_mismatch: LIMS holds seq {stored.seq} with hash {entry.get('hash')},"
@@ -66,7 +66,7 @@ class AnswerRecorder:
         self.outbox = outbox
         self._not_enrolled_logged = False
 
-    def apply(self, answered: Iterable[tuple[StoredEnvelope, dict[str, Any]]], report: PassReport) -> list[int]:
+    def apply(self, answered: Iterable[tuple[StoredEnvelope, IngestAnswer]], report: PassReport) -> list[int]:
         """Record every (envelope, entry) pair; returns the seqs left pending because not enrolled."""
         delivered: list[int] = []
         not_enrolled: list[int] = []

@@ -17,8 +17,10 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 
+from protocols.wire.heartbeat import sign_document
+from protocols.wire.paths import ROSTER_PATH
+
 from .config import GatewayConfig
-from .heartbeat import sign_heartbeat
 from .http_client import plain_http_client
 from .keys import kid_of
 from .technicians import Roster, RosterError, SignIn, load_roster, save_roster
@@ -26,7 +28,6 @@ from .uplink_base import wait_any
 
 log = logging.getLogger("gateway.technicians")
 
-ROSTER_PATH = "/api/v1/gateways/{gateway}/technicians"
 
 
 class RosterRefused(Exception):
@@ -50,7 +51,7 @@ class RosterSync:
 
     async def fetch_once(self) -> Roster:
         """Fetch, check and cache the roster; raises ``httpx.HTTPError`` or ``RosterRefused``."""
-        request = sign_heartbeat({"gateway": self.gateway_id, "kid": self.kid, "site": self.site_id,
+        request = sign_document({"gateway": self.gateway_id, "kid": self.kid, "site": self.site_id,
                                   "sent_at": self.clock().isoformat(timespec="milliseconds")}, self.key)
         response = await self._client.post(self.url, json=request)
         if response.status_code != 200:

@@ -14,15 +14,17 @@ from typing import Any, NoReturn
 
 import httpx
 
+from protocols.wire.answers import NOT_ENROLLED_CODES
+from protocols.wire.paths import INGEST_PATH, NDJSON
+
 from .config import LimsSection
 from .http_client import plain_http_client
-from .ingest_answer import NOT_ENROLLED_CODES, AnswerRecorder, PassReport
+from .ingest_answer import AnswerRecorder, PassReport
 from .outbox import Outbox, StoredEnvelope
 from .uplink_base import UplinkStats, backoff_delay, wait_any
 
 log = logging.getLogger("gateway.uplink")
 
-INGEST_PATH = "/api/v1/ingest"
 __all__ = ["INGEST_PATH", "NOT_ENROLLED_CODES", "HttpUplink", "PassReport", "UploadFailed"]
 
 
@@ -103,7 +105,7 @@ class HttpUplink:
         body = "".join(f"{stored.text}\n" for stored in batch).encode("utf-8")
         try:
             response = await self._client.post(
-                f"{self.lims.url}{INGEST_PATH}", content=body, headers={"content-type": "application/x-ndjson"}
+                f"{self.lims.url}{INGEST_PATH}", content=body, headers={"content-type": NDJSON}
             )
         except httpx.HTTPError as exc:
             self._failed(batch, f"{type(exc).__name__}: {exc}")

@@ -14,11 +14,12 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import aiomqtt
+
+from protocols.wire.topics import GatewayTopics
 
 from .config import LimsSection, MqttSection
 from .ingest_answer import AnswerRecorder, PassReport
@@ -29,20 +30,6 @@ log = logging.getLogger("gateway.uplink")
 
 _library_log = logging.getLogger("gateway.uplink.aiomqtt")
 _library_log.setLevel(logging.ERROR)  # aiomqtt warns whenever > 10 publishes await their PUBACK: by design here
-
-
-@dataclass(frozen=True)
-class Topics:
-    """The three topics of one gateway."""
-
-    envelopes: str
-    acks: str
-    status: str
-
-    @classmethod
-    def of(cls, prefix: str, gateway: str) -> Topics:
-        base = f"{prefix}/{gateway}"
-        return cls(envelopes=f"{base}/envelopes", acks=f"{base}/acks", status=f"{base}/status")
 
 
 def _json(payload: dict[str, Any]) -> bytes:
@@ -58,7 +45,7 @@ class MqttUplink:
         self.lims = lims
         self.mqtt = mqtt
         self.client_id = client_id
-        self.topics = Topics.of(mqtt.topic_prefix, outbox.gateway_id)
+        self.topics = GatewayTopics.of(mqtt.topic_prefix, outbox.gateway_id)
         self.stats = UplinkStats()
         self._clock = clock
         self._drain_s = drain_s

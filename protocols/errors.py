@@ -27,3 +27,7 @@ class EnvelopeError(RemoteProtocolError):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+class WireError(RemoteProtocolError):
+    """A topic, heartbeat or answer breaks the gateway-LIMS wire contract (:mod:`protocols.wire`)."""

@@ -1,29 +1,23 @@
 """Gateway heartbeats: a signed health document, verified with the gateway's keys, kept as the latest per gateway.
 
-Document: ``{gateway, kid, site?, sent_at, interval_s?, status: {instruments: [{id, state, last_result_at,
-last_error, calibration_due?}], backlog, last_seq, last_upload_at}, sig}``; ``calibration_due`` (a
-``YYYY-MM-DD`` date or null) is optional: older gateways do not send it. ``sig`` is Ed25519 over the JCS form of
-the document without ``sig`` (the same rule as envelopes). ``site`` (optional, the site id the gateway
-is configured for) must be the site the gateway is enrolled for, else the heartbeat is refused
-(``wrong_site``, audit-logged). A heartbeat older than the stored one
+The document, its model and its signature rule are :mod:`protocols.wire.heartbeat`. ``site``
+(optional, the site id the gateway is configured for) must be the site the gateway is enrolled for,
+else the heartbeat is refused (``wrong_site``, audit-logged). A heartbeat older than the stored one
 is refused, so a replayed document cannot make a dead gateway look alive for longer.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from datetime import datetime, timedelta
+from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from protocols.calibration import parse_due_date
-from protocols.envelope import b64url_decode, canonical
-from protocols.errors import EnvelopeError
+from protocols.envelope import canonical
+from protocols.errors import WireError
+from protocols.wire.heartbeat import Heartbeat, Signed, parse_document, verify_document
 
 from lims_api.core.errors import HeartbeatRejected
 
@@ -32,57 +26,8 @@ from .models import Gateway, GatewayHeartbeat, GatewayKey
 
 DEFAULT_OFFLINE_AFTER = timedelta(seconds=90)
 MISSED_BEATS = 3
-MAX_INTERVAL_S = 86400.0
-"""Longest heartbeat interval accepted (one day)."""
 MAX_AHEAD = timedelta(minutes=10)
 """How far ``sent_at`` may be ahead of the LIMS clock; a later time would block honest heartbeats as replays."""
-INT32_MAX = 2**31 - 1
-JSON_SAFE_INT = 2**53 - 1
-"""Largest integer JCS (RFC 8785) can sign exactly."""
-
-
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class InstrumentStatus(_Lenient):
-    id: str = Field(min_length=1, max_length=64)
-    state: str = Field(min_length=1, max_length=16)
-    last_result_at: str | None = Field(default=None, max_length=40)
-    last_error: str | None = Field(default=None, max_length=1000)
-    calibration_due: date | None = None
-
-    @field_validator("calibration_due", mode="before")
-    @classmethod
-    def _due_date(cls, value: object) -> date | None:
-        return None if value is None else parse_due_date(value)
-
-
-class GatewayStatus(_Lenient):
-    instruments: list[InstrumentStatus] = Field(max_length=256)
-    backlog: int = Field(ge=0, le=INT32_MAX)
-    last_seq: int = Field(ge=0, le=JSON_SAFE_INT)
-    last_upload_at: str | None = Field(default=None, max_length=40)
-
-
-class SignedDocument(_Lenient):
-    """What every signed gateway document names: the gateway, its key and the signature."""
-
-    gateway: str = Field(min_length=1, max_length=64)
-    kid: str = Field(pattern=r"^[0-9a-f]{16}$")
-    sig: str = Field(min_length=1)
-
-
-Signed = TypeVar("Signed", bound=SignedDocument)
-
-
-class Heartbeat(SignedDocument):
-    """The members the LIMS reads; unknown members are kept in the stored text (they are signed too)."""
-
-    site: str | None = Field(default=None, max_length=64)
-    sent_at: AwareDatetime
-    interval_s: float | None = Field(default=None, gt=0, le=MAX_INTERVAL_S)
-    status: GatewayStatus
 
 
 def parse_signed(body: bytes, what: str = "heartbeat") -> dict[str, Any]:
@@ -106,10 +51,9 @@ def parse_signed(body: bytes, what: str = "heartbeat") -> dict[str, Any]:
 def validate_signed(model: type[Signed], document: dict[str, Any], gateway_id: str, what: str = "heartbeat") -> Signed:
     """``document`` as ``model``, naming the gateway it was posted for; ``HeartbeatRejected`` (422) otherwise."""
     try:
-        parsed = model.model_validate(document)
-    except ValidationError as exc:
-        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False))
-        raise HeartbeatRejected(422, f"{what} is malformed: {where}") from exc
+        parsed = parse_document(model, document)
+    except WireError as exc:
+        raise HeartbeatRejected(422, f"{what} is malformed: {exc}") from exc
     if parsed.gateway != gateway_id:
         raise HeartbeatRejected(422, f"{what} names gateway {parsed.gateway!r} but was posted for {gateway_id!r}")
     return parsed
@@ -132,9 +76,8 @@ def verify_signed(session: Session, document: dict[str, Any], gateway_id: str, k
     if key.revoked_at is not None and key.revoked_at <= now:
         raise HeartbeatRejected(403, f"kid {kid} was revoked at {key.revoked_at.isoformat(timespec='seconds')}")
     try:
-        unsigned = canonical({k: v for k, v in document.items() if k != "sig"})
-        Ed25519PublicKey.from_public_bytes(b64url_decode(key.public_key)).verify(b64url_decode(sig), unsigned)
-    except (InvalidSignature, ValueError, EnvelopeError) as exc:
+        verify_document(document, sig, key.public_key)
+    except WireError as exc:
         raise HeartbeatRejected(403, f"{what} signature does not verify under kid {kid}") from exc
 
 

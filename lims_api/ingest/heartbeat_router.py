@@ -7,6 +7,8 @@ import logging
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
+from protocols.wire.paths import HEARTBEAT_PATH
+
 from lims_api.audit import audit_log
 from lims_api.core.deps import BoundedBody, SessionDep
 from lims_api.core.errors import HeartbeatRejected
@@ -16,7 +18,7 @@ from lims_api.core.schemas import Rfc3339
 
 from .heartbeat import accept_heartbeat, clock_skew_s
 
-router = APIRouter(prefix="/api/v1/gateways", tags=["gateways"])
+router = APIRouter(tags=["gateways"])
 logger = rate_limited(logging.getLogger(__name__))
 
 
@@ -28,7 +30,7 @@ class HeartbeatAnswer(BaseModel):
 
 
 @router.post(
-    "/{gateway}/heartbeat", response_model=HeartbeatAnswer,
+    HEARTBEAT_PATH, response_model=HeartbeatAnswer,
     responses={401: {"description": "unsigned"}, 403: {"description": "unknown/revoked kid, forged, or another site"},
                404: {"description": "unknown gateway"}, 409: {"description": "not newer than the stored one"}},
 )

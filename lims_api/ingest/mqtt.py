@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from protocols.envelope import GATEWAY_ID
+from protocols.errors import WireError
+from protocols.wire import topics
 
 from lims_api.core.errors import LimsError
 from lims_api.core.log_limits import rate_limited
@@ -27,44 +29,39 @@ logger = rate_limited(logging.getLogger(__name__))
 
 __all__ = ["Ack", "BridgeConfigError", "MqttTopics", "answer_envelope"]
 
-ENVELOPES = "envelopes"
-ACKS = "acks"
-
-
 class BridgeConfigError(LimsError):
     """The MQTT bridge is configured with values it cannot work with (e.g. a wildcard prefix)."""
 
 
 @dataclass(frozen=True)
 class MqttTopics:
-    """The bridge's topics under ``prefix``: what it subscribes to and where each gateway's acks go."""
+    """The bridge's topics under ``prefix`` (:mod:`protocols.wire.topics`): what it subscribes to, where acks go."""
 
-    prefix: str = "kuaijian/v1"
+    prefix: str = topics.DEFAULT_PREFIX
 
     def __post_init__(self) -> None:
-        if not self.prefix or self.prefix.startswith("/") or self.prefix.endswith("/"):
-            raise BridgeConfigError(f"MQTT topic prefix {self.prefix!r} must be non-empty without a leading or"
-                                    " trailing '/'")
-        if any(char in self.prefix for char in "+#\x00"):
-            raise BridgeConfigError(f"MQTT topic prefix {self.prefix!r} must not contain '+', '#' or NUL")
+        try:
+            topics.check_prefix(self.prefix)
+        except WireError as exc:
+            raise BridgeConfigError(str(exc)) from None
 
     @property
     def envelope_filter(self) -> str:
         """Subscription filter matching every gateway's envelope topic."""
-        return f"{self.prefix}/+/{ENVELOPES}"
+        return topics.envelope_filter(self.prefix)
 
     def envelope_topic(self, gateway: str) -> str:
-        return f"{self.prefix}/{gateway}/{ENVELOPES}"
+        return topics.GatewayTopics.of(self.prefix, gateway).envelopes
 
     def ack_topic(self, gateway: str) -> str:
-        return f"{self.prefix}/{gateway}/{ACKS}"
+        return topics.GatewayTopics.of(self.prefix, gateway).acks
 
     def gateway_of(self, topic: str) -> str:
         """The gateway level of an envelope topic (the ``+`` of :attr:`envelope_filter`)."""
-        head, tail = f"{self.prefix}/", f"/{ENVELOPES}"
-        if not (topic.startswith(head) and topic.endswith(tail)) or len(topic) < len(head) + len(tail):
-            raise BridgeConfigError(f"topic {topic!r} is not an envelope topic under {self.prefix!r}")
-        return topic[len(head):-len(tail)]
+        try:
+            return topics.gateway_of(self.prefix, topic)
+        except WireError as exc:
+            raise BridgeConfigError(str(exc)) from None
 
 
 @dataclass(frozen=True)

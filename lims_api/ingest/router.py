@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 
+from protocols.wire.paths import INGEST_PATH, NDJSON
+
 from lims_api.core.deps import BoundedBody, SessionDep, SettingsDep
 
 from .schemas import IngestResponse
 from .service import ingest_batch
 
-router = APIRouter(prefix="/api/v1", tags=["ingest"])
+router = APIRouter(tags=["ingest"])
 
-NDJSON_TYPES = frozenset({"application/x-ndjson", "application/jsonl"})
+NDJSON_TYPES = frozenset({NDJSON, "application/jsonl"})
 
 
 def require_ndjson(request: Request) -> None:
@@ -24,7 +26,7 @@ def require_ndjson(request: Request) -> None:
         )
 
 
-@router.post("/ingest", response_model=IngestResponse, dependencies=[Depends(require_ndjson)])
+@router.post(INGEST_PATH, response_model=IngestResponse, dependencies=[Depends(require_ndjson)])
 def ingest(body: BoundedBody, session: SessionDep, settings: SettingsDep, request: Request) -> IngestResponse:
     """Verify and store each envelope line (contract §1); bad lines are reported, never block others.
 

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
-from lims_api.core.schemas import Rfc3339
+from protocols.wire.answers import IngestCode, IngestStatus
 
-IngestStatus = Literal["stored", "duplicate", "rejected"]
-IngestCode = Literal[
-    "malformed_json",
-    "schema",
-    "bad_result",
-    "unknown_gateway",
-    "unknown_kid",
-    "revoked_kid",
-    "bad_signature",
-    "fork",
-    "broken_prev",
-    "wrong_site",
-]
+from lims_api.core.schemas import Rfc3339
 
 
 class LineResult(BaseModel):

@@ -17,9 +17,11 @@ from pydantic import AwareDatetime, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from protocols.wire.heartbeat import SignedDocument
+
 from lims_api.audit import audit_log
 from lims_api.core.errors import DirectoryError, HeartbeatRejected
-from lims_api.ingest.heartbeat import MAX_AHEAD, SignedDocument, parse_signed, validate_signed, verify_signed
+from lims_api.ingest.heartbeat import MAX_AHEAD, parse_signed, validate_signed, verify_signed
 from lims_api.ingest.models import Gateway
 
 from .auth import Principal

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 
+from protocols.wire.paths import ROSTER_PATH
+
 from lims_api.core.deps import BoundedBody, SessionDep
 from lims_api.core.errors import DirectoryError, HeartbeatRejected
 from lims_api.core.models import utc_now
@@ -35,7 +37,7 @@ def put_room_sign_in(username: str, body: RoomSignInIn, admin: Admin, session: S
 
 
 @router.post(
-    "/api/v1/gateways/{gateway}/technicians", response_model=Roster,
+    ROSTER_PATH, response_model=Roster,
     responses={401: {"description": "unsigned"}, 403: {"description": "unknown/revoked kid, forged, or another site"},
                404: {"description": "unknown gateway"}, 422: {"description": "malformed, or not fresh"}},
 )

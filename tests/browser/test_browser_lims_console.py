@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
-from gateway.heartbeat import sign_heartbeat
+from protocols.wire.heartbeat import sign_document
 from tests.lims.conftest import SigningGateway
 from tests.lims.pages_seed import days_ago, qc_run, result, seed_day, seed_places
 
@@ -25,7 +25,7 @@ def _heartbeat(lims: LiveLims, gateway: SigningGateway, *, skew_s: float = 0.0, 
     from protocols.envelope import key_id, public_key_bytes
 
     sent = datetime.now().astimezone() - timedelta(seconds=skew_s)
-    document = sign_heartbeat({
+    document = sign_document({
         "gateway": gateway.gateway, "kid": key_id(public_key_bytes(gateway.key.public_key())),
         "sent_at": sent.isoformat(timespec="milliseconds"), "interval_s": 30.0,
         "status": {"instruments": [{"id": "ei-01", "state": "online", "last_result_at": None, "last_error": None},

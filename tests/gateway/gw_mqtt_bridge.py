@@ -13,6 +13,9 @@ import logging
 
 import aiomqtt
 
+from protocols.wire import topics
+from protocols.wire.paths import INGEST_PATH, NDJSON
+
 from .gw_standin_lims import StandInLims
 
 _quiet = logging.getLogger("tests.bridge.aiomqtt")
@@ -34,7 +37,7 @@ class StandInBridge:
             try:
                 async with aiomqtt.Client("127.0.0.1", self.port, identifier=f"bridge-{self.prefix}",
                                           clean_session=False, logger=_quiet) as client:
-                    await client.subscribe(f"{self.prefix}/+/envelopes", qos=1)
+                    await client.subscribe(topics.envelope_filter(self.prefix), qos=1)
                     self.connected.set()
                     async with asyncio.TaskGroup() as acks:  # ack concurrently, as a real bridge would
                         async for message in client.messages:
@@ -50,7 +53,7 @@ class StandInBridge:
             self.drop_first.discard(seq)
             return
         assert isinstance(payload, bytes)
-        _, answer = self.lims.handle("/api/v1/ingest", "application/x-ndjson", payload)
+        _, answer = self.lims.handle(INGEST_PATH, NDJSON, payload)
         entry = {k: v for k, v in answer["results"][0].items() if k != "line"}
         gateway = entry.get("gateway") or json.loads(payload).get("gateway")
-        acks.create_task(client.publish(f"{self.prefix}/{gateway}/acks", json.dumps(entry), qos=1))
+        acks.create_task(client.publish(topics.GatewayTopics.of(self.prefix, gateway).acks, json.dumps(entry), qos=1))

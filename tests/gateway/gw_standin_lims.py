@@ -1,7 +1,7 @@
 """A real, small HTTP LIMS for uplink tests: verifies every envelope with protocols.envelope.
 
 Runs ``http.server`` in a thread on a fixed port (so it can be stopped and started again on the
-same URL). Answers ``POST /api/v1/ingest`` per line as the real LIMS does.
+same URL). Answers ``POST /api/v1/ingest`` per line as the real LIMS does, with its answer codes (protocols.wire).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from protocols.envelope import canonical, check_shape, envelope_hash, verify_signature
 from protocols.errors import EnvelopeError
+from protocols.wire.paths import INGEST_PATH, NDJSON, evidence_path
 
 
 def free_port() -> int:
@@ -95,7 +96,7 @@ class StandInLims:
     def handle(self, path: str, content_type: str, body: bytes) -> tuple[int, dict[str, Any]]:
         with self._changed:
             try:
-                if path != "/api/v1/ingest" or content_type != "application/x-ndjson":
+                if path != INGEST_PATH or content_type != NDJSON:
                     return 404, {"detail": f"no route for {path} {content_type}"}
                 lines = body.decode().splitlines()
                 self.request_sizes.append(len(lines))
@@ -110,7 +111,7 @@ class StandInLims:
         """The LIMS's evidence rule: the path's hash must be the body's and a stored envelope must name it."""
         with self._changed:
             try:
-                sha256 = path.removeprefix("/api/v1/evidence/")
+                sha256 = path.removeprefix(evidence_path(""))
                 if hashlib.sha256(body).hexdigest() != sha256:
                     return 422, {"detail": "body does not hash to the path"}
                 named = {e["sha256"] for env in self.envelopes.values() for e in env["result"].get("evidence", [])}
@@ -137,7 +138,7 @@ class StandInLims:
             envelope = json.loads(line)
             check_shape(envelope)
             if canonical(envelope).decode() != line:
-                raise EnvelopeError("not_canonical", "line is not the JCS form of the envelope")
+                raise EnvelopeError("schema", "line is not the JCS form of the envelope")
             if envelope["gateway"] not in self.keys:
                 raise EnvelopeError("unknown_gateway", f"gateway {envelope['gateway']} is not enrolled")
             verify_signature(envelope, self.keys[envelope["gateway"]])
@@ -145,7 +146,7 @@ class StandInLims:
                 raise EnvelopeError("schema", "result refused by the test")
             return {"line": number, **self._store(envelope)}
         except (EnvelopeError, ValueError) as exc:
-            code = exc.code if isinstance(exc, EnvelopeError) else "bad_json"
+            code = exc.code if isinstance(exc, EnvelopeError) else "malformed_json"
             fields = envelope if isinstance(envelope, dict) else {}
             self.rejections.append((fields.get("seq", 0), code))
             return {"line": number, "gateway": fields.get("gateway"), "seq": fields.get("seq"),
@@ -158,7 +159,7 @@ class StandInLims:
             raise EnvelopeError("fork", f"seq {seq} stored with another hash")
         previous = self.stored.get((gateway, seq - 1))
         if known is None and previous is not None and previous != envelope["prev"]:
-            raise EnvelopeError("broken_chain", f"prev of seq {seq} is not the hash of seq {seq - 1}")
+            raise EnvelopeError("broken_prev", f"prev of seq {seq} is not the hash of seq {seq - 1}")
         status = "duplicate" if known else "stored"
         self.duplicates += known is not None
         self.stored[(gateway, seq)] = digest

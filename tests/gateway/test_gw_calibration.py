@@ -18,7 +18,7 @@ from kuaijian.cli_gateway import gateway_app
 from gateway.config import load_config
 from gateway.daemon import Gateway
 from gateway.health import Health
-from gateway.heartbeat import heartbeat_document
+from protocols.wire.heartbeat import build_heartbeat
 from gateway.outbox import OutboxCounts
 from gateway.sink import CALIBRATION_OVERDUE_FLAG, flag_calibration_overdue
 from gateway.uplink_base import UplinkStats
@@ -52,7 +52,7 @@ def test_snapshot_and_heartbeat_carry_the_due_date_or_null():
     health.add_instrument("ei-01", "enzyme_inhibition", enabled=True, calibration_due=date(2027, 3, 1))
     health.add_instrument("ei-02", "enzyme_inhibition", enabled=True)
     snapshot = health.snapshot(OutboxCounts(0, 0, 0, 0, None), datetime.now().astimezone())
-    document = heartbeat_document(snapshot, "0123456789abcdef", datetime.now().astimezone(), 30.0)
+    document = build_heartbeat(snapshot, "0123456789abcdef", datetime.now().astimezone(), 30.0)
     assert [i["calibration_due"] for i in snapshot["instruments"]] == ["2027-03-01", None]
     assert [i["calibration_due"] for i in document["status"]["instruments"]] == ["2027-03-01", None]
 

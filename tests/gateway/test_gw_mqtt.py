@@ -18,8 +18,9 @@ import pytest
 
 from gateway.config import LimsSection, MqttSection, load_config
 from gateway.daemon import Gateway
-from gateway.uplink_mqtt import MqttUplink, Topics
+from gateway.uplink_mqtt import MqttUplink
 from protocols.envelope import public_key_bytes
+from protocols.wire.topics import GatewayTopics
 
 from .conftest import GATEWAY_ID, async_wait_until, config_data, now, result, write_config
 from .gw_mosquitto import MOSQUITTO, Broker, answers, own_broker
@@ -67,7 +68,7 @@ def counting(tmp_path: Path, count: int, **options: object) -> dict[str, object]
 async def status_of(port: int, prefix: str, want: str, timeout: float = 10.0) -> dict[str, object]:
     """The gateway's retained status once its ``state`` is ``want`` (waits for it to change)."""
     async with aiomqtt.Client("127.0.0.1", port) as client:
-        await client.subscribe(Topics.of(prefix, GATEWAY_ID).status, qos=1)
+        await client.subscribe(GatewayTopics.of(prefix, GATEWAY_ID).status, qos=1)
         async with asyncio.timeout(timeout):
             async for message in client.messages:
                 status = json.loads(message.payload)  # type: ignore[arg-type]

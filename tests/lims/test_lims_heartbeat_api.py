@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gateway.heartbeat import sign_heartbeat
 from protocols.envelope import key_id, public_key_bytes
+from protocols.wire.heartbeat import sign_document
 
 from .conftest import Lims, SigningGateway
 
@@ -24,7 +24,7 @@ def beat(gw: SigningGateway, /, *, sent_at: datetime | None = None, key: Ed25519
     document = {"gateway": gw.gateway, "kid": key_id(public_key_bytes(signer.public_key())),
                 "sent_at": (sent_at or datetime.now().astimezone()).isoformat(timespec="milliseconds"),
                 "interval_s": 30.0, "status": STATUS, **changes}
-    return sign_heartbeat(document, signer)
+    return sign_document(document, signer)
 
 
 def post(lims: Lims, gateway_id: str, body: Any) -> Any:

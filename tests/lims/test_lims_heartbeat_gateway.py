@@ -12,7 +12,8 @@ from sqlalchemy import create_engine, text
 
 from gateway.config import parse_config
 from gateway.daemon import Gateway
-from gateway.heartbeat import heartbeat_document, start_heartbeats
+from gateway.heartbeat import start_heartbeats
+from protocols.wire.heartbeat import build_heartbeat
 from gateway.keys import generate_key_file, public_key_b64url
 from tests.browser.lims_server import live_lims
 
@@ -90,7 +91,7 @@ def test_document_is_built_from_the_health_snapshot() -> None:
                 "backlog": {"pending": 7, "delivered": 3, "rejected": 0, "last_seq": 10, "last_delivered_at": None}}
     from datetime import datetime, timezone
 
-    document = heartbeat_document(snapshot, "0123456789abcdef", datetime(2026, 1, 1, tzinfo=timezone.utc), 30.0)
+    document = build_heartbeat(snapshot, "0123456789abcdef", datetime(2026, 1, 1, tzinfo=timezone.utc), 30.0)
     assert document["status"] == {
         "instruments": [{"id": "ei-01", "state": "error", "last_result_at": "2026-01-01T08:00:00.000+08:00",
                          "last_error": "OSError: gone", "calibration_due": None}],

@@ -12,10 +12,10 @@ import pytest
 from argon2 import PasswordHasher
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gateway.heartbeat import sign_heartbeat
 from gateway.technicians import Roster
 from protocols.envelope import key_id, public_key_bytes
 from protocols.privacy import PSEUDONYMOUS_ID
+from protocols.wire.heartbeat import sign_document
 
 from .conftest import Lims, SigningGateway
 
@@ -25,7 +25,7 @@ def roster_request(gw: SigningGateway, *, sent_at: datetime | None = None, key: 
     signer = key or gw.key
     document = {"gateway": gw.gateway, "kid": key_id(public_key_bytes(signer.public_key())), "site": gw.site["id"],
                 "sent_at": (sent_at or datetime.now().astimezone()).isoformat(timespec="milliseconds"), **changes}
-    return sign_heartbeat(document, signer)
+    return sign_document(document, signer)
 
 
 def fetch(lims: Lims, gateway_id: str, body: Any) -> Any:
