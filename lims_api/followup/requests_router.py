@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from lims_api.core.deps import SessionDep
 from lims_api.core.errors import RequestError
 from lims_api.core.models import utc_now
-from lims_api.people.auth import Principal, can_see_site, visible_sites
+from lims_api.people.auth import Principal, can_see_site
 from lims_api.people.deps import require
 
 from . import public_requests as desk
@@ -32,9 +31,8 @@ def _out(row: TestRequest) -> RequestOut:
 
 
 def _visible(session: Session, principal: Principal, request_id: int) -> TestRequest:
-    row = session.get(TestRequest, request_id, with_for_update=True)
-    sites = [s for s in (row.site_id, row.assigned_site_id) if s] if row is not None else []
-    if row is None or not any(can_see_site(session, principal, s) for s in sites):
+    row = desk.visible_request(session, principal, request_id, lock=True)
+    if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"request {request_id} not found")
     return row
 
@@ -68,18 +66,7 @@ def list_requests(
     principal: Staff, session: SessionDep, status_filter: Annotated[str | None, Query(alias="status")] = None
 ) -> RequestsResponse:
     """Requests in scope; for technicians, the queue of requests assigned to their sites."""
-    query = select(TestRequest).order_by(TestRequest.id)
-    scope = visible_sites(session, principal)
-    if principal.role == "technician":
-        query = query.where(TestRequest.status == "assigned",
-                            TestRequest.assigned_site_id.in_(sorted(scope or ())))
-    elif scope is not None:
-        query = query.where(
-            or_(TestRequest.site_id.in_(sorted(scope)), TestRequest.assigned_site_id.in_(sorted(scope)))
-        )
-    if status_filter is not None:
-        query = query.where(TestRequest.status == status_filter)
-    return RequestsResponse(requests=[_out(r) for r in session.scalars(query)])
+    return RequestsResponse(requests=[_out(r) for r in desk.queue(session, principal, status_filter)])
 
 
 @router.post("/requests/{request_id}/triage", response_model=RequestOut)

@@ -66,3 +66,26 @@ def test_rejected_request_cannot_be_assigned_or_closed(lims: Lims, gateway: Sign
     again = lims.client.post(f"/api/v1/requests/{number}/triage", headers=lims.auth,
                              json={"decision": "assign", "site_id": gateway.site["id"]})
     assert again.status_code == 409 and "rejected" in again.json()["detail"]
+
+
+def test_a_request_closes_only_with_a_sample_of_the_same_product(lims: Lims, gateway: SigningGateway) -> None:
+    lims.enrol(gateway)
+    site = gateway.site["id"]
+    manager = lims.user("m1", "manager", sites=(site,))
+    number = lims.client.post("/api/v1/public/requests", json={"product": "韭菜", "site_id": site}).json()["id"]
+    lims.client.post(f"/api/v1/requests/{number}/triage", headers=manager, json={"decision": "assign", "site_id": site})
+    spinach = gateway.next(verdict="negative", sample={"name": "菠菜"})
+    control = gateway.next(verdict="negative", sample={"name": "韭菜"}, qc={"control": "negative_control", "flags": []})
+    chives = gateway.next(verdict="negative", sample={"name": " 韭菜（散装） "})
+    lims.ingest(spinach, control, chives)
+
+    def close(result_id: str):
+        return lims.client.post(f"/api/v1/requests/{number}/close", json={"result_id": result_id}, headers=manager)
+
+    unrelated = close(spinach["result"]["id"])
+    assert unrelated.status_code == 409
+    assert unrelated.json()["detail"] == f"result {spinach['result']['id']!r} tested '菠菜', not the requested '韭菜'"
+    qc = close(control["result"]["id"])
+    assert qc.status_code == 409 and "QC control run, not a tested sample" in qc.json()["detail"]
+    assert lims.client.get(f"/api/v1/public/requests/{number}").json()["status"] == "assigned"
+    assert close(chives["result"]["id"]).status_code == 200

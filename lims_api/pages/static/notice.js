@@ -40,7 +40,15 @@
                                       body: JSON.stringify(body)})
       .then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (data) {
-          if (response.status === 201) { say(true, form.dataset.sent + " #" + data.id); form.reset(); }
+          if (response.status === 201) {
+            say(true, form.dataset.sent + " #" + data.id + " ");
+            var follow = document.createElement("a");
+            follow.href = "/public/requests/" + encodeURIComponent(data.id);
+            follow.id = "req-follow";
+            follow.textContent = form.dataset.follow;
+            outcome.appendChild(follow);
+            form.reset();
+          }
           else if (response.status === 429) { say(false, form.dataset.errRate); }
           else if (response.status === 422) { showValidation(data.detail); }
           else { say(false, form.dataset.errOther); }
