@@ -61,7 +61,8 @@ class AstmQuantitativeDriver(Driver):
 
     async def run(self, sink: ResultSink) -> None:
         """Read the port forever; reopen it with backoff after errors; return only when cancelled."""
-        watch = LinkWatch(log, f"astm {self.context.instrument_id}", lambda: self.link_listener)
+        watch = LinkWatch(log, f"astm {self.context.instrument_id}", lambda: self.link_listener,
+                          {"instrument_id": self.context.instrument_id})
         config = self.config
         port: SerialPort | TcpPort
         if config.transport == "tcp":

@@ -73,7 +73,8 @@ class ModbusProfileDriver(Driver):
 
         An outage is logged once when it starts and once when it ends, however many attempts it takes.
         """
-        watch = LinkWatch(log, self.label, lambda: self.link_listener, level=logging.ERROR)
+        watch = LinkWatch(log, self.label, lambda: self.link_listener, {"instrument_id": self.context.instrument_id},
+                          level=logging.ERROR)
         backoff = self.config.backoff()
         while True:
             link = ModbusLink(self.config, self.label, log_retries=watch.up is not False)
