@@ -143,7 +143,8 @@ class PlausibilitySection(_Section):
     unset ``serial``/``firmware`` are not checked; without ``channels`` the hourly-rate rule is off.
     """
 
-    channel_cycle_s: Annotated[float, Field(gt=0)] | None = None
+    channel_cycle_s: Annotated[float, Field(ge=0)] | None = None
+    """0 turns the channel-cycle and hourly-rate rules off (e.g. a time-lapse simulator)."""
     label_to_result_s: Annotated[float, Field(ge=0)] | None = None
     channels: Annotated[int, Field(ge=1, le=1000)] | None = None
     serial: Annotated[str, Field(min_length=1)] | None = None

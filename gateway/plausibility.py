@@ -87,11 +87,11 @@ class InstrumentPlausibility:
         tested = datetime.fromisoformat(result.tested_at)
         timing = timing_for(self.section, result.test.kind)
         flags = []
-        if result.channel is not None:
+        if result.channel is not None and timing.channel_cycle_s > 0:
             flag = too_fast(self._last_on_channel.get(str(result.channel)), tested, timing.channel_cycle_s)
             if flag is not None:
                 flags.append(flag)
-        if self.section.channels is not None:
+        if self.section.channels is not None and timing.channel_cycle_s > 0:
             capacity = hourly_capacity(self.section.channels, timing.channel_cycle_s)
             in_hour = 1 + sum(1 for t in self._hour if tested - WINDOW < t <= tested)
             if in_hour > capacity:

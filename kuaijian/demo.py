@@ -21,10 +21,13 @@ import httpx
 import tomli_w
 from rich.console import Console
 
+from .demo_evidence import REPLAY_EVERY, camera_section, start_camera, with_plausibility
 from .procs import Child, ChildError, python_module, start
 
 SITE = {"id": "yz-market-07", "kind": "market", "name": "渝中区七星岗农贸市场"}
 GATEWAY_ID = "gw-demo-01"
+TECHNICIAN = "tech-001"
+"""The demo room's technician: the gateway's default operator (``gateway init``), enrolled at the site."""
 DISTRICT_ID = "yz"
 
 
@@ -59,7 +62,7 @@ def simulators(data_dir: Path) -> list[tuple[str, list[str], dict[str, object]]]
         (
             "sim-enzyme",
             python_module("firmware_sim", "enzyme", "--link", enzyme_link, "--interval", "0.5",
-                          "--channels", "4", "--seed", "7"),
+                          "--channels", "4", "--seed", "7", "--replay-every", str(REPLAY_EVERY)),
             {"id": "ei-01", "driver": "enzyme_inhibition", "options": {"port": enzyme_link}},
         ),
         (
@@ -141,10 +144,12 @@ def start_lims_on(data_dir: Path, logs: Path, *, port: int, db_url: str, admin_t
     return lims
 
 
-def prepare_gateway(data_dir: Path, lims: Lims, instruments: list[dict[str, object]], room_port: int = 0) -> Path:
+def prepare_gateway(data_dir: Path, lims: Lims, instruments: list[dict[str, object]], room_port: int = 0,
+                    camera_url: str | None = None) -> Path:
     """Create the gateway's config and key with the CLI and enrol its key; return the config path.
 
-    The room page listens on ``room_port`` (0: any free port, see the status file).
+    The room page listens on ``room_port`` (0: any free port, see the status file); with ``camera_url``
+    the room takes a snapshot per result from that camera.
     """
     gw_dir = data_dir / "gateway"
     subprocess.run(
@@ -158,6 +163,8 @@ def prepare_gateway(data_dir: Path, lims: Lims, instruments: list[dict[str, obje
     config["instruments"] = instruments
     config["lims"]["retry_max_s"] = 2.0
     config["room_page"] = {"port": room_port}
+    if camera_url is not None:
+        config["camera"] = camera_section(camera_url)
     config_path.write_text(tomli_w.dumps(config), "utf-8")
     out = subprocess.run(python_module("kuaijian.cli", "gateway", "pubkey", "--config", str(config_path)),
                          check=True, capture_output=True, text=True).stdout
@@ -168,7 +175,8 @@ def prepare_gateway(data_dir: Path, lims: Lims, instruments: list[dict[str, obje
 
 
 def create_demo_people(lims: Lims) -> dict[str, tuple[str, str]]:
-    """Put the demo site in district 渝中区 and create its market manager and the district's regulator.
+    """Put the demo site in district 渝中区 and create its technician (the gateway's operator), market manager
+    and the district's regulator.
 
     Returns role -> (username, password).
     """
@@ -180,8 +188,9 @@ def create_demo_people(lims: Lims) -> dict[str, tuple[str, str]]:
     admin("POST", "/districts", {"id": DISTRICT_ID, "name": "渝中区"})
     admin("PUT", f"/sites/{SITE['id']}", {"kind": SITE["kind"], "name": SITE["name"], "district_id": DISTRICT_ID})
     people = {}
-    for role, scope in (("manager", {"site_ids": [SITE["id"]]}), ("regulator", {"district_id": DISTRICT_ID})):
-        people[role] = (f"demo.{role}", secrets.token_urlsafe(9))
+    for role, scope in (("technician", {"site_ids": [SITE["id"]]}), ("manager", {"site_ids": [SITE["id"]]}),
+                        ("regulator", {"district_id": DISTRICT_ID})):
+        people[role] = (TECHNICIAN if role == "technician" else f"demo.{role}", secrets.token_urlsafe(9))
         admin("POST", "/users", {"username": people[role][0], "password": people[role][1], "role": role, **scope})
     return people
 
@@ -223,16 +232,20 @@ def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, co
         instruments = []
         for name, argv, instrument in simulators(data_dir):
             children.append(start(name, argv, logs, ready_prefix="READY"))
-            instruments.append(instrument)
+            instruments.append(with_plausibility(instrument))
+        camera, camera_url = start_camera(logs)
+        children.append(camera)
         room_port = free_port()
-        config_path = prepare_gateway(data_dir, lims, instruments, room_port)
+        config_path = prepare_gateway(data_dir, lims, instruments, room_port, camera_url)
+        people = create_demo_people(lims)
         children.append(start_gateway(config_path, logs))
         console.print(f"test-room page:   [bold]http://127.0.0.1:{room_port}/[/bold]  (label samples here)")
-        people = create_demo_people(lims)
         console.print(f"公示 public notice: [bold]{lims.url}/public/sites/{SITE['id']}[/bold]")
         console.print(f"market board:     [bold]{lims.url}/board/{SITE['id']}[/bold]"
                       f"  (log in as {' / '.join(people['manager'])})")
         console.print(f"regulator console: [bold]{lims.url}/console[/bold]  (log in as {' / '.join(people['regulator'])})")
+        console.print(f"flagged results:  [bold]{lims.url}/console/flagged[/bold]  (replayed readings, too-fast "
+                      "channels, camera snapshots)")
         console.print(f"logs in {logs}")
         _wait_for_results(lims, results, {str(i["id"]) for i in instruments}, children, console)
         console.print(f"{stored_count(lims.url)} result(s) stored at the LIMS after {time.monotonic() - started:.1f} s")

@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     ack.add_argument("--ack", dest="ack", action="store_true", default=True, help="ack mode (default, doc §10)")
     ack.add_argument("--no-ack", dest="ack", action="store_false", help="legacy mode: ignore the host")
     parser.add_argument("--ack-timeout", type=_positive, default=5.0, metavar="SEC", help="default 5")
+    parser.add_argument("--replay-every", type=int, default=0, metavar="N",
+                        help="every N-th run repeats the previous run's readings on channel 1 (a replay fraud)")
     parser.add_argument("--truth", type=Path, help="append one JSON line per new channel result to this file")
     parser.add_argument(
         "--linger", type=_positive, default=None, metavar="SEC",
@@ -78,7 +80,7 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     sim = EnzymeSimulator(
         args.link, channels=args.channels, seed=args.seed, fault_rate=args.fault_rate, fault_kinds=args.faults,
-        ack=args.ack, ack_timeout=args.ack_timeout,
+        ack=args.ack, ack_timeout=args.ack_timeout, replay_every=args.replay_every,
     )
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -14,6 +14,7 @@ import select
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from ..clock import china_local_now
@@ -50,8 +51,13 @@ class EnzymeSimulator(PtySimulator):
         ack: bool = True,
         ack_timeout: float = 5.0,
         keep_runs: int = 200,
+        replay_every: int = 0,
     ) -> None:
         super().__init__(link)
+        self.replay_every = replay_every
+        """Every n-th run repeats the previous run's ΔA₀ and channel 1's ΔAₜ under a new sample code (0: never):
+        the fraud of a reading passed off as another sample's test."""
+        self._last_plan: RunPlan | None = None
         self.channels = channels
         self.fault_rate = fault_rate
         self.fault_kinds = tuple(fault_kinds)
@@ -104,6 +110,12 @@ class EnzymeSimulator(PtySimulator):
         """A random run with the next run number (seeded, so reproducible)."""
         plan = random_plan(self.rng, self._next_run, channels or self.channels, self.clock, **self.identity)
         self._next_run = self._next_run % 999_999 + 1
+        last, self._last_plan = self._last_plan, plan
+        if self.replay_every and last is not None and plan.run % self.replay_every == 0:
+            first = replace(plan.channels[0], sample_delta_a=last.channels[0].sample_delta_a,
+                            sample_code=f"9{plan.run:05d}")
+            plan = replace(plan, control_delta_a=last.control_delta_a, channels=(first, *plan.channels[1:]))
+            self._last_plan = plan
         return plan
 
     def write_run(self, faults: Iterable[Fault] = (), plan: RunPlan | None = None) -> list[ChannelTruth]:

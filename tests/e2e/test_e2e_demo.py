@@ -19,8 +19,9 @@ KUAIJIAN = str(Path(sys.executable).with_name("kuaijian"))
 
 
 def test_demo_exports_a_bundle_that_verifies(tmp_path):
+    """100 results: enough for the demo's replayed enzyme readings and too-fast gold channels to show."""
     out = tmp_path / "out"
-    run = subprocess.run([KUAIJIAN, "demo", "--results", "20", "--export", str(out), "--port", "0",
+    run = subprocess.run([KUAIJIAN, "demo", "--results", "100", "--export", str(out), "--port", "0",
                           "--data-dir", str(tmp_path / "demo")], capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "result(s) stored at the LIMS" in run.stderr
@@ -39,6 +40,14 @@ def test_demo_exports_a_bundle_that_verifies(tmp_path):
     mismatches = [(r["instrument"]["id"], r["verdict"], recompute(r)) for r in results if recompute(r) != r["verdict"]]
     assert mismatches == []
     assert Counter(r["verdict"] for r in results)["negative"] > 0
+
+    flags = Counter(json.loads(line)["code"] for line in (out / "flags.jsonl").read_text("utf-8").splitlines())
+    assert flags["replayed_measurement"] >= 2 and flags["too_fast_channel"] >= 1, flags
+    assert flags["operator_not_enrolled"] == 0  # the room's technician is enrolled at the site
+    named = [e for r in results for e in r.get("evidence", [])]
+    assert named and len(named) + flags["camera_failed"] == len(results)  # a snapshot, or a flag saying why not
+    images = list((out / "evidence").iterdir())
+    assert images and "evidence image(s) match their hashes" in verified.output
 
 
 def test_running_demo_prints_logins_that_open_the_board_and_the_console(tmp_path):

@@ -62,6 +62,8 @@ def test_channel_cycle_is_per_channel():
     flags = run(check, [at(1, 0, 1), at(2, 10, 2), at(3, 100, 1), at(4, 190, 2), at(5, 400, 1)])
     assert flags == [[], [], ["too_fast_channel:100s"], [], []]
     assert run(InstrumentPlausibility("ei-01", PlausibilitySection()), [at(1, 0, None), at(2, 1, None)]) == [[], []]
+    off = InstrumentPlausibility("ei-01", PlausibilitySection(channel_cycle_s=0, channels=1))
+    assert run(off, [at(1, 0, 1), at(2, 0, 1), at(3, 1, 1)]) == [[], [], []]  # 0: channel and rate rules off
 
 
 def test_rate_rule_counts_the_trailing_hour_against_channels_times_cycle():
