@@ -12,8 +12,10 @@ from drivers.astm_quantitative import load_limits, readings
 from drivers.base import DriverContext
 from drivers.enzyme_inhibition import parse_options, to_test_result
 from drivers.modbus_profile._result import InstrumentIdentity, build_result
+from drivers.serial_line_profile._result import build_result as build_line_result
 from firmware_sim.enzyme._encoder import channel_frame, control_frame, header_frame
 from protocols.enzyme import judge_reading, reading_from_raw
+from protocols import line_profile
 from protocols.modbus_profile import decode_block, interpret, load_builtin
 from protocols.plausibility.redecode import checkable, redecode_flags
 from protocols.result import Measurement, Raw, Site, TestResult
@@ -51,6 +53,18 @@ ASTM_RECORDS = [  # docs/instruments/multi-item-analyzer.md's worked example
 ]
 
 
+NY10_LINE = b"NY10,SN2026777,2026-11-23 09:15:04,CH1,S0042,62.5,50,POS*01\r\n"  # docs/instruments golden line
+
+
+def line_result() -> TestResult:
+    profile = line_profile.load_builtin("ny10-line")
+    decoder = line_profile.LineDecoder(profile)
+    decoder.receive_data(NY10_LINE)
+    reading = decoder.next_event()
+    assert isinstance(reading, line_profile.LineReading)
+    return build_line_result(profile, reading, line_profile.interpret(profile, reading), TZ, CONTEXT)
+
+
 def astm_results() -> list[TestResult]:
     texts = [f"{record}\r".encode() for record in ASTM_RECORDS]
     frames = b"".join(build_frame(n + 1, text, final=True) for n, text in enumerate(texts))
@@ -63,7 +77,8 @@ def edited(result: TestResult, **measurement: object) -> TestResult:
 
 
 def test_real_driver_results_decode_to_what_they_state():
-    for result in (enzyme_result(), enzyme_result("0.5210", "0.1000"), gold_result(), *astm_results()):
+    for result in (enzyme_result(), enzyme_result("0.5210", "0.1000"), gold_result(), line_result(),
+                   *astm_results()):
         assert checkable(result), result.instrument.driver
         assert redecode_flags(result) == [], result.test.item
 
@@ -77,6 +92,8 @@ def test_an_edited_value_or_verdict_is_a_mismatch():
     gold = gold_result()
     assert redecode_flags(edited(gold, t_intensity=400.0, value=0.78)) == ["raw_mismatch:t_intensity",
                                                                           "raw_mismatch:value"]
+    assert redecode_flags(line_result().model_copy(update={"verdict": "negative", "channel": 2})) == [
+        "raw_mismatch:channel", "raw_mismatch:verdict"]
     nitrite = astm_results()[0]
     assert nitrite.verdict == "positive"
     assert redecode_flags(nitrite.model_copy(update={"verdict": "negative"})) == ["raw_mismatch:verdict"]
