@@ -26,6 +26,7 @@ from .evidence import router as evidence_router
 from .followup import cases_router, requests_router
 from .ingest import heartbeat_router, results_router, router as ingest_router
 from .pages import board_router, case_router, console_router, flagged_router, notice_router, request_router, site_router
+from .pages import result_router
 from .pages.filters import install_filters
 from .people import admin_router, auth_router, gateways_router, technicians_router
 from .people.auth import make_hasher
@@ -33,7 +34,8 @@ from .people.password_slots import PasswordSlots
 
 ROUTERS = (auth_router, admin_router, gateways_router, technicians_router, heartbeat_router, ingest_router,
            results_router, cases_router, requests_router, site_router, board_router, case_router, request_router,
-           notice_router, console_router, flagged_router, evidence_router, log_router)
+           notice_router, console_router, flagged_router, evidence_router, log_router,
+           result_router)
 """Every domain's router, in the order they are mounted."""
 
 log = logging.getLogger(__name__)

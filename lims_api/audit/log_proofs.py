@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from protocols.bundle import LIMS_GATEWAY
 from protocols.envelope import b64url_decode
 from protocols.merkle_proof import consistency_proof, inclusion_proof
+from protocols.privacy import personal_data_findings
 from protocols.receipt import build_receipt
 from protocols.treehead import TreeHeadError, verify_cosignature
 
@@ -91,6 +92,10 @@ def consistency(session: Session, first: int, second: int) -> list[bytes]:
 def receipt(session: Session, result_id: str) -> dict[str, Any]:
     """The self-contained receipt of a published result against the latest signed head."""
     row = published_envelope(session, result_id)
+    findings = personal_data_findings(json.loads(row.raw_text))
+    if findings:
+        raise ProofUnavailable(f"result {result_id!r} is not published as a receipt: its signed record may hold "
+                               f"personal data ({findings[0]})")
     head, path = inclusion(session, row)
     gateway_key = session.scalar(select(GatewayKey).where(GatewayKey.gateway_id == row.gateway_id,
                                                           GatewayKey.kid == row.kid))

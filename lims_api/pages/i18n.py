@@ -12,6 +12,7 @@ from typing import Literal
 from starlette.requests import Request
 
 from .text_followup import FOLLOWUP_TEXT
+from .text_receipt import RECEIPT_TEXT
 
 Lang = Literal["zh", "en"]
 LANG_COOKIE = "kj_lang"
@@ -196,6 +197,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "not_found.site": ("检测点不存在或无权查看。", "Site not found."),
     "back": ("返回", "Back"),
     **FOLLOWUP_TEXT,
+    **RECEIPT_TEXT,
 }
 
 

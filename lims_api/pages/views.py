@@ -92,12 +92,14 @@ class PublicRow:
     verdict: str
     verdict_label: str
     date: str
+    result_id: str
+    """The result's public page (QR code) is ``/public/results/{result_id}``."""
 
 
 def public_rows(rows: Sequence[StoredEnvelope]) -> list[PublicRow]:
     """Public board rows in the query's order."""
     return [
         PublicRow(product=r.sample_name or "—", stall=r.stall or "—", item=r.item, verdict=r.verdict,
-                  verdict_label=VERDICT_LABELS.get(r.verdict, r.verdict), date=r.tested_date.isoformat())
+                  verdict_label=VERDICT_LABELS.get(r.verdict, r.verdict), date=r.tested_date.isoformat(), result_id=r.result_id)
         for r in rows
     ]

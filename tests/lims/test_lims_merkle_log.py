@@ -163,3 +163,13 @@ def test_the_service_signs_tree_heads_by_itself_and_keeps_witness_cosignatures(
         receipt = client.get(f"/api/v1/log/receipts/{result['result']['id']}").json()
     assert receipt["cosignatures"] == [good]
     assert verify_receipt(receipt, witnesses={key_id(raw): raw}).ok
+
+
+def test_a_record_with_personal_data_gets_no_public_receipt(lims: Lims, gateway: SigningGateway, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture) -> None:
+    lims.enrol(gateway)
+    named = gateway.next(verdict="negative", operator="张三")
+    lims.ingest(named)
+    assert _tree_head(lims, tmp_path / "data", capsys)[0] == 0
+    response = lims.client.get(f"/api/v1/log/receipts/{named['result']['id']}")
+    assert response.status_code == 404 and "personal data" in response.json()["detail"]
