@@ -24,7 +24,7 @@ browser:
 	  (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
 	  || echo "chromium could not be installed: browser tests will be skipped"; }
 
-## test: the full test suite (architecture contracts and browser tests included)
+## test: the full test suite (architecture contracts, mypy over protocols/ and drivers/, browser tests included)
 test: $(STAMP) browser
 	$(VENV)/bin/pytest
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta, timezone
+import datetime as dt
+from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -29,12 +30,12 @@ class InstrumentClockOptions(BaseModel):
         return value
 
     @property
-    def tzinfo(self) -> timezone:
+    def tzinfo(self) -> dt.timezone:
         """The instrument clock's fixed offset."""
         match = _OFFSET.fullmatch(self.timezone)
         assert match is not None  # checked by the validator
         delta = timedelta(hours=int(match[2]), minutes=int(match[3]))
-        return timezone(-delta if match[1] == "-" else delta)
+        return dt.timezone(-delta if match[1] == "-" else delta)
 
 
 class ReconnectOptions(InstrumentClockOptions):

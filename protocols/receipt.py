@@ -110,7 +110,8 @@ def _check_envelope(receipt: dict[str, Any], report: ReceiptReport) -> bytes | N
 
 
 def _check_signature(receipt: dict[str, Any], report: ReceiptReport) -> None:
-    envelope, key = report.envelope, receipt.get("gateway_key")
+    envelope = report.envelope
+    key: Any = receipt.get("gateway_key")  # any JSON value: the try below names what is wrong
     assert envelope is not None
     try:
         public = _public(key)
@@ -125,7 +126,8 @@ def _check_signature(receipt: dict[str, Any], report: ReceiptReport) -> None:
 
 
 def _check_inclusion(receipt: dict[str, Any], digest: bytes, report: ReceiptReport) -> None:
-    proof, head = receipt.get("inclusion"), receipt.get("tree_head")
+    proof: Any = receipt.get("inclusion")  # any JSON values: the try below names what is wrong
+    head: Any = receipt.get("tree_head")
     try:
         index, size, hexes = proof["index"], proof["size"], proof["path"]
         if type(index) is not int or type(size) is not int or not all(_HEX64.match(h) for h in hexes):

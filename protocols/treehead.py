@@ -104,7 +104,7 @@ def parse_json_line(line: bytes, check: Callable[[Any], None], error: type[Remot
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise error(f"not valid JSON ({exc})") from exc
     check(doc)
-    return doc  # type: ignore[no-any-return]
+    return doc
 
 
 def parse_tree_head_line(line: bytes) -> dict[str, Any]:

@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 from protocols import envelope as env
 from protocols.astm import AstmLinkReceiver, MessageComplete, RecordError, frame_records, parse_message
 from protocols.bundle import verify_bundle
-from protocols.enzyme import NEED_DATA, EnzymeDecoder, FrameError
+from protocols.enzyme import EnzymeDecoder, FrameError
 from protocols.errors import EnvelopeError
-from protocols.line_profile import NEED_DATA as LINE_NEED_DATA
 from protocols.line_profile import LineDecoder, LineError, interpret
 from protocols.line_profile import load_builtin as load_line_profile
 from protocols.modbus_profile import RegisterDataError, decode_block, load_builtin
 from protocols.modbus_profile import interpret as interpret_block
+from protocols.need_data import NEED_DATA
 
 SLOW_EXAMPLES = 100_000
 PROFILES = {name: load_builtin(name) for name in ("gr100", "huaxin-cg8")}
@@ -53,7 +53,7 @@ def enzyme_stream(chunks: list[bytes]) -> None:
 def astm_stream(data: bytes, **caps: int) -> None:
     receiver = AstmLinkReceiver(**caps)
     receiver.receive_data(data)
-    while (event := receiver.next_event()) is not None:
+    while (event := receiver.next_event()) is not NEED_DATA:
         assert receiver.pending_bytes <= receiver.max_message_bytes
         if isinstance(event, MessageComplete):
             try:
@@ -70,7 +70,7 @@ def line_stream(chunks: list[bytes]) -> None:
     decoder = LineDecoder(LINE_PROFILE)
     for chunk in chunks:
         decoder.receive_data(chunk)
-        while (event := decoder.next_event()) is not LINE_NEED_DATA:
+        while (event := decoder.next_event()) is not NEED_DATA:
             if not isinstance(event, LineError):
                 assert interpret(LINE_PROFILE, event).verdict in ("negative", "positive", "invalid")
 

@@ -30,6 +30,7 @@ from protocols.astm import (
     TransferTerminated,
     parse_message,
 )
+from protocols.need_data import NEED_DATA
 
 from ..base import Driver, DriverContext, ResultSink, serial_path
 from ..link_watch import LinkWatch
@@ -109,7 +110,7 @@ class AstmQuantitativeDriver(Driver):
         """Act on every pending event of bytes read at loop time ``arrived``; True when a frame or ENQ
         arrived (restart the receive timer)."""
         frame_seen = False
-        while (event := receiver.next_event()) is not None:
+        while (event := receiver.next_event()) is not NEED_DATA:
             self._log(event)
             frame_seen = frame_seen or isinstance(event, _FRAME_EVENTS)
             if isinstance(event, MessageComplete):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
@@ -53,7 +54,7 @@ class ModbusLink:
         """Requests that got no valid reply (each failed attempt): the device may have changed meanwhile."""
         self._received = b""
         self._lost = False
-        common = {"timeout": options.timeout_s, "retries": 0, "reconnect_delay": 0,
+        common: dict[str, Any] = {"timeout": options.timeout_s, "retries": 0, "reconnect_delay": 0,
                   "trace_packet": self._trace_packet, "trace_connect": self._trace_connect}
         self._client: AsyncModbusTcpClient | AsyncModbusSerialClient
         if options.transport == "tcp":

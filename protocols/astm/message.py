@@ -46,9 +46,9 @@ class Message:
         return entries
 
 
-def split_records(text: bytes) -> list[bytes]:
+def split_records(text: bytes | bytearray) -> list[bytes]:
     """The non-empty CR-terminated records of a message (stray LFs dropped)."""
-    return [part.strip(b"\n") for part in text.split(b"\r") if part.strip(b"\n")]
+    return [bytes(part.strip(b"\n")) for part in text.split(b"\r") if part.strip(b"\n")]
 
 
 def parse_message(text: bytes, encoding: str = "utf-8") -> Message:

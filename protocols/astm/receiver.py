@@ -21,6 +21,8 @@ from __future__ import annotations
 import enum
 from collections import deque
 
+from protocols.need_data import NEED_DATA, NeedData
+
 from . import events as ev
 from ._frame import ACK, ENQ, EOT, LF, NAK, STX, BadFrame, GoodFrame, scan_frame
 from .errors import AstmLocalError
@@ -129,11 +131,11 @@ class AstmLinkReceiver:
         out, self._outbox = bytes(self._outbox), bytearray()
         return out
 
-    def next_event(self) -> ev.Event | None:
-        """The next event, or None when more bytes are needed (or a message awaits confirmation)."""
+    def next_event(self) -> ev.Event | NeedData:
+        """The next event, or ``NEED_DATA`` when more bytes are needed (or a message awaits confirmation)."""
         while not self._events and self.state is not ReceiverState.AWAITING_CONFIRM and self._step():
             pass
-        return self._events.popleft() if self._events else None
+        return self._events.popleft() if self._events else NEED_DATA
 
     def confirm_message(self, *, ack: bool = True) -> None:
         """The last MessageComplete is stored: queue the ACK of its final frame.

@@ -6,6 +6,7 @@ patient record to the food sample (docs/instruments/multi-item-analyzer.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -176,6 +177,6 @@ def read_terminator(f: FieldReader) -> Terminator:
     return Terminator(_sequence(f), f.text(3, "termination code"))
 
 
-READERS = {"H": read_header, "P": read_sample, "O": read_order, "R": read_result,
+READERS: dict[str, Callable[[FieldReader], Record]] = {"H": read_header, "P": read_sample, "O": read_order, "R": read_result,
            "C": read_comment, "Q": read_query, "L": read_terminator}
 """Record type letter -> reader; other letters become OtherRecord."""

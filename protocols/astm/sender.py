@@ -11,6 +11,8 @@ import enum
 from collections import deque
 from collections.abc import Sequence
 
+from protocols.need_data import NEED_DATA, NeedData
+
 from . import events as ev
 from ._frame import ACK, CR, ENQ, EOT, MAX_TEXT, NAK, build_frame
 from .errors import AstmLocalError
@@ -110,9 +112,9 @@ class AstmLinkSender:
         out, self._outbox = bytes(self._outbox), bytearray()
         return out
 
-    def next_event(self) -> ev.Event | None:
-        """The next event, or None."""
-        return self._events.popleft() if self._events else None
+    def next_event(self) -> ev.Event | NeedData:
+        """The next event, or ``NEED_DATA``."""
+        return self._events.popleft() if self._events else NEED_DATA
 
     def receive_data(self, data: bytes) -> None:
         """Feed the receiver's replies (ACK, NAK, ENQ, EOT); other bytes are ignored."""

@@ -5,12 +5,13 @@ per-channel ``ChannelReading``s, ``judge_reading`` gives the GB/T 5009.199 verdi
 ``ack_frame``/``query_frame`` build the host's acknowledgement and query frames.
 """
 
+from protocols.need_data import NEED_DATA
+
 from ._layout import MAX_FRAME_BYTES, checksum
 from .assembler import RunAssembler
 from .decoder import EnzymeDecoder
 from .errors import EnzymeUsageError, ReplayError
 from .events import (
-    NEED_DATA,
     ChannelMeasured,
     ChannelReading,
     ControlMeasured,

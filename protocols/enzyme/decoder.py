@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections import deque
 from enum import Enum
 
+from protocols.need_data import NEED_DATA, NeedData
+
 from ._layout import MAX_FRAME_BYTES
 from ._parse import parse_frame
 from .errors import EnzymeUsageError
-from .events import NEED_DATA, FrameError, FrameEvent, _NeedData
+from .events import FrameError, FrameEvent
 
 
 class State(Enum):
@@ -86,7 +88,7 @@ class EnzymeDecoder:
             self._actions[action](byte)
             self._position += 1
 
-    def next_event(self) -> FrameEvent | _NeedData:
+    def next_event(self) -> FrameEvent | NeedData:
         """The next decoded frame or error, else ``NEED_DATA``."""
         return self._events.popleft() if self._events else NEED_DATA
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Final, Literal
+from typing import Literal
 
 FrameErrorKind = Literal["bad_checksum", "truncated", "garbage", "bad_field", "too_long"]
 RunErrorKind = Literal[
@@ -14,14 +14,6 @@ RunErrorKind = Literal[
 InstrumentVerdict = Literal["POS", "NEG", "---"]
 
 
-class _NeedData:
-    """Sentinel type: the decoder has no complete event until more bytes arrive."""
-
-    def __repr__(self) -> str:
-        return "NEED_DATA"
-
-
-NEED_DATA: Final = _NeedData()
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from .assembler import RunAssembler
 from .decoder import EnzymeDecoder
 from .errors import ReplayError
-from .events import NEED_DATA, ChannelReading, FrameError, RunError
+from protocols.need_data import NEED_DATA
+
+from .events import ChannelReading, FrameError, RunError
 
 
 def reading_from_raw(raw: bytes) -> ChannelReading:

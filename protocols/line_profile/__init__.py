@@ -3,6 +3,8 @@
 Pure: bytes in, events out. The driver (``drivers.serial_line_profile``) does the serial I/O.
 """
 
+from protocols.need_data import NEED_DATA
+
 from ._checksum import checksum_value
 from ._loader import builtin_names, load_builtin, load_profile, parse_profile, resolve_profile
 from ._parse import parse_line
@@ -10,7 +12,7 @@ from ._reading import LineResult, Verdict, interpret, verdict
 from ._schema import Checksum, Constant, FieldSpec, InvalidRule, LineFormat, Mapping, Profile, ProfileInfo, VerdictRule
 from .decoder import LineDecoder
 from .errors import LineDecoderUsageError, LineProfileError
-from .events import NEED_DATA, FieldValue, LineError, LineErrorKind, LineEvent, LineReading
+from .events import FieldValue, LineError, LineErrorKind, LineEvent, LineReading
 
 __all__ = [
     "NEED_DATA", "Checksum", "Constant", "FieldSpec", "FieldValue", "InvalidRule", "LineDecoder",

@@ -14,7 +14,9 @@ from enum import Enum
 from ._parse import parse_line
 from ._schema import Profile
 from .errors import LineDecoderUsageError
-from .events import NEED_DATA, LineError, LineEvent, _NeedData
+from protocols.need_data import NEED_DATA, NeedData
+
+from .events import LineError, LineEvent
 
 
 class State(Enum):
@@ -93,7 +95,7 @@ class LineDecoder:
             self._actions[action](byte)
             self._position += 1
 
-    def next_event(self) -> LineEvent | _NeedData:
+    def next_event(self) -> LineEvent | NeedData:
         """The next decoded line or error, else ``NEED_DATA``."""
         return self._events.popleft() if self._events else NEED_DATA
 

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, Literal
+from typing import Literal
 
 LineErrorKind = Literal["bad_checksum", "no_match", "too_long", "bad_field"]
 FieldValue = int | float | str | datetime
 """A decoded field: ``int``/``float`` (scaled), ``str``, or a naive ``datetime`` (instrument local time)."""
 
 
-class _NeedData:
-    """Sentinel type: no complete event until more bytes arrive."""
-
-    def __repr__(self) -> str:
-        return "NEED_DATA"
-
-
-NEED_DATA: Final = _NeedData()
 
 
 @dataclass(frozen=True)

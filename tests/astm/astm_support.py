@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from firmware_sim.astm import SimMessage
 from protocols.astm import AstmLinkReceiver, BytesDiscarded, ItemLimit, MessageComplete, frame_records
+from protocols.need_data import NEED_DATA
 
 HEADER = b"H|\\^&|1||FS-Q8^Q8-230117^2.1.0|||||LIS||P|LIS2-A2|20240501093600"
 SAMPLE_RECORDS = [
@@ -21,7 +22,7 @@ def drain(receiver: AstmLinkReceiver, confirm: bool = True) -> list[object]:
     events: list[object] = []
     while True:
         event = receiver.next_event()
-        if event is None:
+        if event is NEED_DATA:
             return events
         _append(events, event)
         if isinstance(event, MessageComplete) and confirm:

@@ -8,6 +8,7 @@ import pytest
 from astm_support import feed
 
 from protocols.astm import AstmLinkReceiver, BytesDiscarded, FrameAccepted, FrameRejected, build_frame
+from protocols.need_data import NEED_DATA
 
 ACK, NAK, ENQ, EOT, STX = b"\x06", b"\x15", b"\x05", b"\x04", b"\x02"
 H_FRAME_1 = build_frame(1, b"H|\\^&\r", final=True)
@@ -62,7 +63,7 @@ def test_frame_ending_checksum_lf_without_cr_is_naked_when_the_lf_arrives():
     receiver = AstmLinkReceiver()
     receiver.receive_data(ENQ + bad)
     events = []
-    while (event := receiver.next_event()) is not None:
+    while (event := receiver.next_event()) is not NEED_DATA:
         events.append(event)
     assert events[1] == FrameRejected("missing_crlf", len(bad) - 1, bad)
     assert receiver.data_to_send() == ACK + NAK  # at once, no later byte needed
@@ -74,13 +75,13 @@ def test_frame_ending_checksum_lf_without_cr_is_naked_when_the_lf_arrives():
 def test_skipping_the_rest_of_a_bad_frame_ends_with_the_receive_timeout():
     receiver = AstmLinkReceiver()
     receiver.receive_data(ENQ + H_FRAME_1[:4] + b"\x07" + b"lost LF" + EOT + ENQ)
-    while receiver.next_event() is not None:
+    while receiver.next_event() is not NEED_DATA:
         pass
     assert receiver.data_to_send() == ACK + NAK
     receiver.timeout()
-    while receiver.next_event() is not None:
+    while receiver.next_event() is not NEED_DATA:
         pass
     receiver.receive_data(ENQ + H_FRAME_1)
-    while receiver.next_event() is not None:
+    while receiver.next_event() is not NEED_DATA:
         pass
     assert receiver.data_to_send() == ACK + ACK

@@ -22,6 +22,7 @@ from protocols.astm import (
     build_frame,
     frame_records,
 )
+from protocols.need_data import NEED_DATA
 
 ACK, NAK, ENQ, EOT = b"\x06", b"\x15", b"\x05", b"\x04"
 FRAMES = frame_records(SAMPLE_RECORDS)
@@ -155,7 +156,7 @@ def _exchange(sender: AstmLinkSender, receiver: AstmLinkReceiver) -> tuple[list[
         received += drain(receiver)
         assert receiver.pending_bytes <= receiver.max_message_bytes
         sender.receive_data(receiver.data_to_send())
-        while (event := sender.next_event()) is not None:
+        while (event := sender.next_event()) is not NEED_DATA:
             sent_events.append(event)
     return sent_events, received
 

@@ -18,6 +18,7 @@ from protocols.astm import (
     build_frame,
     frame_records,
 )
+from protocols.need_data import NEED_DATA
 
 ACK, NAK = b"\x06", b"\x15"
 L_FRAME_2 = build_frame(2, b"L|1|N\r", final=True)
@@ -56,7 +57,7 @@ def test_final_ack_waits_for_confirm_and_input_pauses_meanwhile():
     assert receiver.data_to_send() == ACK * 2  # ENQ and H only: the L frame's ACK is held
     assert receiver.state is ReceiverState.AWAITING_CONFIRM
     assert receiver.waiting_for is None
-    assert receiver.next_event() is None  # the EOT waits until the message is confirmed
+    assert receiver.next_event() is NEED_DATA  # the EOT waits until the message is confirmed
     receiver.confirm_message()
     assert receiver.data_to_send() == ACK
     assert drain(receiver) == [TransferTerminated("eot", b"")]

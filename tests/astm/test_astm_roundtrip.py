@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from firmware_sim.astm import ITEMS, encode_message, generate_message
 from firmware_sim.astm.encoder import component, escape, header_record, record
 from protocols.astm import AstmLinkReceiver, MessageComplete, parse_message
+from protocols.need_data import NEED_DATA
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 texts = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=300)
@@ -67,7 +68,7 @@ def test_generated_messages_round_trip(seed, count):
 def test_arbitrary_bytes_never_raise(data, confirm):
     receiver = AstmLinkReceiver()
     receiver.receive_data(data)
-    while (event := receiver.next_event()) is not None:
+    while (event := receiver.next_event()) is not NEED_DATA:
         if isinstance(event, MessageComplete):
             try:
                 parse_message(event.text)

@@ -17,13 +17,14 @@ from protocols.astm import (
     TransferTerminated,
     frame_records,
 )
+from protocols.need_data import NEED_DATA
 
 ACK, NAK, ENQ, EOT = b"\x06", b"\x15", b"\x05", b"\x04"
 
 
 def _events(sender: AstmLinkSender) -> list[object]:
     out = []
-    while (event := sender.next_event()) is not None:
+    while (event := sender.next_event()) is not NEED_DATA:
         out.append(event)
     return out
 
