@@ -65,6 +65,20 @@ def envelope_hash(envelope: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(envelope)).hexdigest()
 
 
+_SIGNED_TAIL = b',"v":1}'
+
+
+def canonical_forms(envelope: dict[str, Any]) -> tuple[bytes, str]:
+    """(signing bytes, envelope hash) from one JCS pass; ``envelope`` must have passed :func:`check_shape`.
+
+    Members sort as gateway, kid, prev, result, seq, sig, v, and ``v`` is 1, so the whole
+    envelope's JCS is the signing bytes with ``,"sig":<sig>`` spliced in before ``,"v":1}``.
+    """
+    unsigned = signing_bytes(envelope)
+    whole = unsigned[: -len(_SIGNED_TAIL)] + b',"sig":' + canonical(envelope["sig"]) + _SIGNED_TAIL
+    return unsigned, hashlib.sha256(whole).hexdigest()
+
+
 def seal(
     private_key: Ed25519PrivateKey,
     *,
@@ -113,9 +127,18 @@ def verify_signature(envelope: dict[str, Any], public_raw: bytes) -> None:
     if key_id(public_raw) != envelope.get("kid"):
         raise EnvelopeError("unknown_kid", "kid does not match the public key")
     try:
+        public_key = Ed25519PublicKey.from_public_bytes(public_raw)
+    except ValueError as exc:
+        raise EnvelopeError("bad_signature", f"signature of seq {envelope.get('seq')} does not verify") from exc
+    verify_signed_bytes(envelope, signing_bytes(envelope), public_key)
+
+
+def verify_signed_bytes(envelope: dict[str, Any], signing: bytes, public_key: Ed25519PublicKey) -> None:
+    """Like :func:`verify_signature` for a caller that already holds the signing bytes and the key object."""
+    try:
         signature = b64url_decode(envelope["sig"])
         if b64url_encode(signature) != envelope["sig"]:
             raise ValueError("sig is not canonical base64url")
-        Ed25519PublicKey.from_public_bytes(public_raw).verify(signature, signing_bytes(envelope))
+        public_key.verify(signature, signing)
     except (InvalidSignature, ValueError) as exc:
         raise EnvelopeError("bad_signature", f"signature of seq {envelope.get('seq')} does not verify") from exc

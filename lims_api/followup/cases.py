@@ -18,7 +18,7 @@ from protocols.result import TestResult
 
 from lims_api.audit import audit_log
 from lims_api.core.errors import CaseError
-from lims_api.ingest.models import StoredEnvelope
+from lims_api.ingest.hooks import StoredRow
 
 from .models import Case, CaseEvent
 
@@ -77,7 +77,7 @@ def _record(
                      {**details, "from": from_state, "to": case.state}, at=at)
 
 
-def open_case(session: Session, stored: StoredEnvelope, at: datetime) -> Case:
+def open_case(session: Session, stored: StoredRow, at: datetime) -> Case:
     """Open the case of a just-stored positive: state ``held`` (the batch is held from sale)."""
     case = Case(envelope_id=stored.id, result_id=stored.result_id, site_id=stored.site_id, state="held",
                 opened_at=at, updated_at=at)
@@ -88,7 +88,7 @@ def open_case(session: Session, stored: StoredEnvelope, at: datetime) -> Case:
     return case
 
 
-def open_case_for_positive(session: Session, stored: StoredEnvelope, result: TestResult, at: datetime) -> None:
+def open_case_for_positive(session: Session, stored: StoredRow, result: TestResult, at: datetime) -> None:
     """Ingest hook: a stored positive sample (never a QC control run) opens its case."""
     if result.verdict == "positive" and result.qc.control == "sample":
         open_case(session, stored, at)

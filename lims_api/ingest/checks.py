@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from protocols.envelope import check_shape, envelope_hash
+from protocols.envelope import canonical_forms, check_shape
 from protocols.errors import EnvelopeError
 from protocols.result import TestResult
 
@@ -30,6 +30,8 @@ class CheckedEnvelope:
     prev: str
     hash: str
     result: TestResult
+    signing: bytes
+    """JCS of the envelope without ``sig``: what the signature covers."""
 
 
 def _reject_constant(name: str) -> Any:
@@ -83,7 +85,7 @@ def check_line(text: str) -> CheckedEnvelope:
     if too_big is not None:
         raise EnvelopeRejected("bad_result", too_big, gateway=gateway, seq=seq)
     try:
-        digest = envelope_hash(obj)
+        signing, digest = canonical_forms(obj)
     except EnvelopeError as exc:
         raise EnvelopeRejected("schema", exc.message, gateway=gateway, seq=seq) from exc
     assert gateway is not None and seq is not None  # guaranteed by check_shape
@@ -102,6 +104,7 @@ def check_line(text: str) -> CheckedEnvelope:
         prev=obj["prev"],
         hash=digest,
         result=result,
+        signing=signing,
     )
 
 

@@ -9,16 +9,28 @@ seq) of those it stored (plausibility flags look at the batch together, not line
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from protocols.result import TestResult
 
-from .models import StoredEnvelope
 
-StoredHook = Callable[[Session, StoredEnvelope, TestResult, datetime], None]
-"""Called with the session, the just-flushed row, its verified result and the storing time."""
+
+@dataclass(frozen=True)
+class StoredRow:
+    """A just-inserted ``envelopes`` row as hooks see it (no ORM object is built per stored envelope)."""
+
+    id: int
+    gateway_id: str
+    seq: int
+    result_id: str
+    site_id: str
+
+
+StoredHook = Callable[[Session, StoredRow, TestResult, datetime], None]
+"""Called with the session, the just-inserted row, its verified result and the storing time."""
 
 _HOOKS: list[StoredHook] = []
 
@@ -49,7 +61,7 @@ def run_batch_hooks(session: Session, keys: list[tuple[str, int]], at: datetime)
         hook(session, keys, at)
 
 
-def run_stored_hooks(session: Session, stored: StoredEnvelope, result: TestResult, at: datetime) -> None:
+def run_stored_hooks(session: Session, stored: StoredRow, result: TestResult, at: datetime) -> None:
     """Run every registered hook, in registration order, in the caller's transaction."""
     for hook in _HOOKS:
         hook(session, stored, result, at)

@@ -1,4 +1,9 @@
-"""Ingest of NDJSON envelope batches: each line checked, stored and committed on its own."""
+"""Ingest of NDJSON envelope batches: every line checked, the batch stored in one transaction, committed before the reply.
+
+A batch whose write fails in the database (a value it cannot hold, a concurrent writer's
+unique key) is rolled back and stored again line by line, each line committed on its own,
+so one bad line never costs the others.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,14 @@ from datetime import datetime
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
-from lims_api.core.errors import EnvelopeRejected, WrongSite
+from lims_api.core.errors import EnvelopeRejected
 from lims_api.core.log_limits import rate_limited
 from lims_api.core.models import utc_now
 
-from .chain import audit_wrong_site, store_envelope
-from .checks import CheckedEnvelope, check_line
+from .checks import check_line
 from .hooks import run_batch_hooks
 from .schemas import IngestResponse, IngestStopped, LineResult
+from .store import Decision, Line, RejectLimit, store_lines, verify_ahead
 
 logger = rate_limited(logging.getLogger(__name__))
 
@@ -38,56 +43,82 @@ def _decode(line: bytes) -> str:
         raise EnvelopeRejected("malformed_json", f"line is not UTF-8 (byte {exc.start})") from exc
 
 
-def _store_committed(session: Session, number: int, checked: CheckedEnvelope, now: datetime) -> LineResult:
-    """Store and commit; a unique-constraint race is re-read and answered as duplicate or fork."""
-    try:
-        status = store_envelope(session, checked, now)
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        status = store_envelope(session, checked, now)
-        session.commit()
-    except DataError as exc:
-        session.rollback()
-        raise EnvelopeRejected(
-            "schema", f"value cannot be stored: {exc.orig}", gateway=checked.gateway, seq=checked.seq,
-            envelope_hash=checked.hash,
-        ) from exc
-    base = {"line": number, "gateway": checked.gateway, "seq": checked.seq, "hash": checked.hash}
-    if status == "fork":
+def _rejected(number: int, rejected: EnvelopeRejected) -> LineResult:
+    logger.warning(
+        "envelope rejected (line %d): %s",
+        number,
+        rejected,
+        extra={"line_no": number, "gateway": rejected.gateway, "seq": rejected.seq,
+               "code": rejected.code, "reason": rejected.message, "envelope_hash": rejected.envelope_hash},
+    )
+    return LineResult(
+        line=number,
+        gateway=rejected.gateway,
+        seq=rejected.seq,
+        status="rejected",
+        code=rejected.code,  # type: ignore[arg-type]
+        error=rejected.message,
+        hash=rejected.envelope_hash,
+    )
+
+
+def _answer(decision: Decision) -> LineResult:
+    if decision.rejected is not None:
+        return _rejected(decision.number, decision.rejected)
+    checked = decision.checked
+    base = {"line": decision.number, "gateway": checked.gateway, "seq": checked.seq, "hash": checked.hash}
+    if decision.outcome == "fork":
         error = f"seq {checked.seq} is already stored with a different hash"
         return LineResult(status="rejected", code="fork", error=error, **base)
-    return LineResult(status=status, **base)
+    return LineResult(status=decision.outcome, **base)  # type: ignore[arg-type]
 
 
-def _process_line(session: Session, number: int, line: bytes, now: datetime) -> LineResult:
+def _store_alone(session: Session, line: Line, now: datetime, limit: RejectLimit) -> list[Decision]:
+    """One line in its own transaction; a unique-key race is re-read once and answered as duplicate or fork."""
+    number, checked = line
+    late = list(limit.late)
+    for attempt in (1, 2):
+        try:
+            decisions = store_lines(session, [line], verify_ahead(session, [line], now), now, limit)
+            session.commit()
+            return decisions
+        except IntegrityError:
+            session.rollback()
+            limit.late[:] = late
+            if attempt == 2:
+                raise
+        except DataError as exc:
+            session.rollback()
+            limit.late[:] = [*late, number]
+            rejected = EnvelopeRejected(
+                "schema", f"value cannot be stored: {exc.orig}", gateway=checked.gateway, seq=checked.seq,
+                envelope_hash=checked.hash,
+            )
+            return [Decision(number, checked, None, rejected)]
+    raise AssertionError("unreachable")
+
+
+def _store(session: Session, lines: list[Line], now: datetime, limit: RejectLimit) -> list[Decision]:
+    """The whole batch in one transaction, or, when the database refuses it, line by line."""
+    verdicts = verify_ahead(session, lines, now)
+    late = list(limit.late)
     try:
-        checked = check_line(_decode(line))
-        return _store_committed(session, number, checked, now)
-    except EnvelopeRejected as rejected:
+        decisions = store_lines(session, lines, verdicts, now, limit)
+        session.commit()
+        return decisions
+    except (IntegrityError, DataError):
         session.rollback()
-        logger.warning(
-            "envelope rejected (line %d): %s",
-            number,
-            rejected,
-            extra={"line_no": number, "gateway": rejected.gateway, "seq": rejected.seq,
-                   "code": rejected.code, "reason": rejected.message, "envelope_hash": rejected.envelope_hash},
-        )
-        if isinstance(rejected, WrongSite):
-            audit_wrong_site(session, rejected, now)
-        return LineResult(
-            line=number,
-            gateway=rejected.gateway,
-            seq=rejected.seq,
-            status="rejected",
-            code=rejected.code,  # type: ignore[arg-type]
-            error=rejected.message,
-            hash=rejected.envelope_hash,
-        )
+        limit.late[:] = late
+    decisions = []
+    for line in lines:
+        if limit.reached_before(line[0]):
+            break
+        decisions.extend(_store_alone(session, line, now, limit))
+    return decisions
 
 
 def ingest_ndjson(session: Session, body: bytes, clock: Callable[[], datetime] = utc_now) -> list[LineResult]:
-    """Process every non-blank line of ``body`` in order; each stored envelope is committed before the next."""
+    """Process every non-blank line of ``body``; every stored envelope is committed before this returns."""
     return ingest_batch(session, body, None, clock).results
 
 
@@ -95,19 +126,29 @@ def ingest_batch(
     session: Session, body: bytes, max_rejected: int | None, clock: Callable[[], datetime] = utc_now
 ) -> IngestResponse:
     """Like :func:`ingest_ndjson`, but stop after ``max_rejected`` rejected lines and say how many were left."""
-    results: list[LineResult] = []
-    rejected = 0
-    lines = split_lines(body)
+    now = clock()
+    answers: dict[int, LineResult] = {}
+    lines: list[Line] = []
+    numbers: list[int] = []
+    limit = RejectLimit(max_rejected)
+    for number, raw in split_lines(body):
+        numbers.append(number)
+        if limit.reached_before(number):
+            continue  # counted as unprocessed, not read
+        try:
+            lines.append((number, check_line(_decode(raw))))
+        except EnvelopeRejected as rejected:
+            answers[number] = _rejected(number, rejected)
+            limit.early.append(number)
+    if lines:
+        answers.update((decision.number, _answer(decision)) for decision in _store(session, lines, now, limit))
+    results = [answers[number] for number in sorted(answers)]
+    last = limit.last_line()
+    unprocessed = 0 if last is None else sum(1 for number in numbers if number > last)
     stopped = None
-    for number, line in lines:
-        result = _process_line(session, number, line, clock())
-        results.append(result)
-        rejected += result.status == "rejected"
-        if max_rejected is not None and rejected >= max_rejected:
-            unprocessed = sum(1 for _ in lines)
-            if unprocessed:
-                stopped = _stopped(number, unprocessed, rejected)
-                break
+    if last is not None and unprocessed:
+        results = [r for r in results if r.line <= last]
+        stopped = _stopped(last, unprocessed, limit.most or 0)
     flag_batch(session, [(r.gateway, r.seq) for r in results if r.status == "stored" and r.gateway and r.seq],
                clock())
     return IngestResponse(results=results, stopped=stopped)
