@@ -25,7 +25,7 @@ from .store import Decision, Line, RejectLimit, store_lines, verify_ahead
 
 logger = rate_limited(logging.getLogger(__name__))
 
-__all__ = ["ingest_batch", "ingest_ndjson", "split_lines"]
+__all__ = ["ingest_batch", "ingest_ndjson", "split_lines", "store_batch"]
 
 
 def split_lines(body: bytes) -> Iterator[tuple[int, bytes]]:
@@ -126,7 +126,14 @@ def ingest_batch(
     session: Session, body: bytes, max_rejected: int | None, clock: Callable[[], datetime] = utc_now
 ) -> IngestResponse:
     """Like :func:`ingest_ndjson`, but stop after ``max_rejected`` rejected lines and say how many were left."""
-    now = clock()
+    answer = store_batch(session, body, max_rejected, clock())
+    flag_batch(session, [(r.gateway, r.seq) for r in answer.results if r.status == "stored" and r.gateway and r.seq],
+               clock())
+    return answer
+
+
+def store_batch(session: Session, body: bytes, max_rejected: int | None, now: datetime) -> IngestResponse:
+    """Check and store the body's lines (committed), without plausibility flags."""
     answers: dict[int, LineResult] = {}
     lines: list[Line] = []
     numbers: list[int] = []
@@ -145,13 +152,10 @@ def ingest_batch(
     results = [answers[number] for number in sorted(answers)]
     last = limit.last_line()
     unprocessed = 0 if last is None else sum(1 for number in numbers if number > last)
-    stopped = None
-    if last is not None and unprocessed:
-        results = [r for r in results if r.line <= last]
-        stopped = _stopped(last, unprocessed, limit.most or 0)
-    flag_batch(session, [(r.gateway, r.seq) for r in results if r.status == "stored" and r.gateway and r.seq],
-               clock())
-    return IngestResponse(results=results, stopped=stopped)
+    if last is None or not unprocessed:
+        return IngestResponse(results=results)
+    return IngestResponse(results=[r for r in results if r.line <= last],
+                          stopped=_stopped(last, unprocessed, limit.most or 0))
 
 
 def _stopped(after_line: int, unprocessed: int, rejected: int) -> IngestStopped:

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from firmware_sim.enzyme._encoder import channel_frame
 from lims_api.evidence import flag_stored
 
+from .conftest import ndjson
+
 if TYPE_CHECKING:
     from .conftest import Lims, SigningGateway
 
@@ -146,9 +148,8 @@ def test_flags_of_a_batch_take_three_queries_whatever_its_size(lims: Lims, gatew
         envelopes = [gateway.next(**enzyme(channel=1 + n % 4)) for n in range(size)]
         first = envelopes[0]["seq"]
         with Session(lims.engine) as session:
-            from lims_api.ingest.service import _process_line  # store without flagging, then flag the batch once
-            for number, envelope in enumerate(envelopes, 1):
-                _process_line(session, number, gateway.line(envelope).encode(), datetime.now(UTC))
+            from lims_api.ingest.service import store_batch  # store without flagging, then flag the batch once
+            store_batch(session, ndjson(*envelopes), None, datetime.now(UTC))
             selects: list[str] = []
             listener = lambda conn, cursor, sql, *args: selects.append(sql) if sql.lstrip().upper().startswith("SELECT") else None  # noqa: E731
             event.listen(lims.engine, "before_cursor_execute", listener)
