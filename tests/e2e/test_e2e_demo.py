@@ -11,6 +11,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from kuaijian.cli import app
+from protocols.privacy import personal_data_findings
 
 from ..independent_verifier import verify as independent_verify
 from .verdict_rules import recompute
@@ -48,6 +49,16 @@ def test_demo_exports_a_bundle_that_verifies(tmp_path):
     assert named and len(named) + flags["camera_failed"] == len(results)  # a snapshot, or a flag saying why not
     images = list((out / "evidence").iterdir())
     assert images and "evidence image(s) match their hashes" in verified.output
+
+    envelopes = [json.loads(line) for line in (out / "envelopes.jsonl").read_text("utf-8").splitlines()]
+    assert [f for e in envelopes for f in personal_data_findings(e)] == []  # receipts publish envelopes whole
+    proofs = (out / "inclusion.jsonl").read_text("utf-8").splitlines()
+    assert len(proofs) == len(envelopes), "every exported envelope is in the signed log head"
+    receipt = tmp_path / "receipt.json"
+    proved = CliRunner().invoke(app, ["audit", "prove", results[-1]["id"], "--bundle", str(out), "--out", str(receipt)])
+    assert proved.exit_code == 0, proved.output
+    checked = CliRunner().invoke(app, ["audit", "verify-receipt", str(receipt)])
+    assert checked.exit_code == 0 and "OK   inclusion" in checked.output, checked.output
 
 
 def test_running_demo_prints_logins_that_open_the_board_and_the_console(tmp_path):
