@@ -155,6 +155,18 @@ class Lims:
             return list(session.execute(text(sql), params).all())
 
 
+def delete_envelope(conn: Any, where: str) -> None:
+    """Tamper as an attacker with database access would: remove envelopes matching ``where`` (SQL) and the
+    rows that reference them (flags, fingerprints, evidence names, cases …) first, as the foreign keys demand."""
+    from lims_api.core.models import Base
+
+    ids = [row[0] for row in conn.exec_driver_sql(f"SELECT id FROM envelopes WHERE {where}")]
+    for table in reversed(Base.metadata.sorted_tables):
+        if any(fk.column.table.name == "envelopes" for fk in table.foreign_keys):
+            conn.execute(table.delete().where(table.c.envelope_id.in_(ids)))
+    conn.exec_driver_sql(f"DELETE FROM envelopes WHERE {where}")
+
+
 def _pg_schema_url(base: str, schema: str) -> str:
     url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
     return url.render_as_string(hide_password=False)

@@ -16,6 +16,8 @@ from lims_api import export_bundle
 from lims_api.__main__ import main
 from lims_api.audit.signing_key import KEY_FILE
 
+from .conftest import delete_envelope
+
 if TYPE_CHECKING:
     from .conftest import Lims, SigningGateway
 
@@ -54,7 +56,7 @@ def test_export_with_checkpoints_verifies_then_a_deleted_row_names_the_day(
     assert report.ok, report.faults
 
     with lims.engine.begin() as conn:  # the last seq: no gap shows, only the checkpoint can tell
-        conn.exec_driver_sql(f"DELETE FROM envelopes WHERE gateway_id = '{gateway.gateway}' AND seq = 4")
+        delete_envelope(conn, f"gateway_id = '{gateway.gateway}' AND seq = 4")
     export_bundle(lims.engine, tmp_path / "bad", None, None, None)
     faults = verify_path(tmp_path / "bad").faults
     assert [f.kind for f in faults] == ["checkpoint"]
@@ -91,7 +93,7 @@ def test_refresh_detects_a_row_deleted_after_the_checkpoint(
     code, out = _checkpoint(lims, tmp_path / "data", capsys, "--date", TODAY)
     assert code == 0 and "refreshed: 6 envelope(s)" in out
     with lims.engine.begin() as conn:
-        conn.exec_driver_sql(f"DELETE FROM envelopes WHERE gateway_id = '{gateway.gateway}' AND seq = 2")
+        delete_envelope(conn, f"gateway_id = '{gateway.gateway}' AND seq = 2")
     code, out = _checkpoint(lims, tmp_path / "data", capsys, "--date", TODAY)
     assert code == 2 and f"day {TODAY}" in out and "no longer match" in out
     assert lims.scalar("SELECT count(*) FROM audit_log WHERE action = 'checkpoint.mismatch'") == 1

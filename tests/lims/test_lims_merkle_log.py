@@ -12,11 +12,12 @@ from fastapi.testclient import TestClient
 
 from lims_api import LimsSettings, create_app
 from lims_api.__main__ import main
-from lims_api.core.models import Base
 from protocols.envelope import b64url_encode, key_id, public_key_bytes
 from protocols.merkle_proof import verify_consistency
 from protocols.receipt import verify_receipt
 from protocols.treehead import cosign
+
+from .conftest import delete_envelope
 
 if TYPE_CHECKING:
     from .conftest import Lims, SigningGateway
@@ -127,11 +128,7 @@ def test_reordered_or_deleted_log_entries_are_named(
     code, out = _tree_head(lims, tmp_path / "data", capsys)
     assert code == 2 and "altered, removed or moved" in out
     with lims.engine.begin() as conn:  # what removing a result takes: its dependent rows go first
-        (row_id,) = conn.exec_driver_sql("SELECT id FROM envelopes WHERE log_index = 2").one()
-        for table in Base.metadata.sorted_tables:
-            if any(fk.column.table.name == "envelopes" for fk in table.foreign_keys):
-                conn.execute(table.delete().where(table.c.envelope_id == row_id))
-        conn.exec_driver_sql(f"DELETE FROM envelopes WHERE id = {row_id}")
+        delete_envelope(conn, "log_index = 2")
     code, out = _tree_head(lims, tmp_path / "data", capsys)
     assert code == 2 and "log entry 2 is no longer stored" in out
 
