@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-slow bench screenshots browser wheel clean
+.PHONY: demo test test-chaos test-slow bench screenshots browser wheel clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ browser:
 ## test: the full test suite (architecture contracts, mypy over protocols/ and drivers/, browser tests included)
 test: $(STAMP) browser
 	$(VENV)/bin/pytest
+
+## test-chaos: every fault scenario of tests/chaos (the fast ones also run in make test)
+test-chaos: $(STAMP)
+	$(VENV)/bin/pytest -m chaos -p no:randomly -s
 
 ## test-slow: property tests with >= 1e5 examples per parser
 test-slow: $(STAMP)

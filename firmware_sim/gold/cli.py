@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     config = SimConfig(
         profile=profile, unit=args.unit, tcp=args.tcp, rtu_link=args.rtu_link, interval_s=args.interval,
         results=args.results, seed=args.seed, faults=args.faults, fault_rate=args.fault_rate,
-        slow_s=args.slow_s, clock_skew_s=args.clock_skew_s, serial=args.serial,
+        slow_s=args.slow_s, clock_skew_s=args.clock_skew_s, serial=args.serial, first_sequence=args.first_sequence,
     )
     asyncio.run(_serve(config))
     return 0

@@ -6,9 +6,12 @@ import os
 import random
 import signal
 import time
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import tomli_w
 
 from kuaijian.demo import start_gateway
 from gateway.errors import OutboxError
@@ -120,3 +123,10 @@ class GatewayKiller:
         """SIGTERM every gateway incarnation still running."""
         for child in self.started:
             child.stop()
+
+
+def room_page_on_any_port(config: Path) -> None:
+    """Let each gateway incarnation's room page take a free port (8780 may be another test's)."""
+    data = tomllib.loads(config.read_text("utf-8"))
+    data.setdefault("room_page", {})["port"] = 0
+    config.write_text(tomli_w.dumps(data), "utf-8")

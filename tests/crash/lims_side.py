@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from kuaijian.audit import verify_path
 from kuaijian.demo import Lims, free_port, start_lims_on
-from kuaijian.procs import Child
+from kuaijian.procs import Child, python_module
 
 PG_ENV = "KUAIJIAN_TEST_PG_URL"
 FORCE_SQLITE_ENV = "KUAIJIAN_CRASH_SQLITE"
@@ -111,3 +115,20 @@ class LimsProcess:
     def stop_all(self) -> None:
         for child in self.started:
             child.stop()
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What the LIMS holds, exported as a bundle and verified offline."""
+
+    envelopes: list[dict[str, Any]]
+    report: Any
+    """``verify_path``'s report: ``ok``, ``faults``, ``gateways`` (envelopes per gateway)."""
+
+
+def export_and_verify(database: LimsDatabase, folder: Path) -> Exported:
+    """``lims_api export`` of ``database`` into ``folder`` and the offline verification of that bundle."""
+    subprocess.run(python_module("lims_api", "export", "--db", database.url, "--out", str(folder)),
+                   check=True, capture_output=True)
+    lines = (folder / "envelopes.jsonl").read_text("utf-8").splitlines()
+    return Exported([json.loads(line) for line in lines], verify_path(folder))

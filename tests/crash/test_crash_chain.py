@@ -10,22 +10,17 @@ contiguous, verifiable chain.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import time
-import tomllib
 from pathlib import Path
 
 import pytest
-import tomli_w
 
-from kuaijian.audit import verify_path
 from gateway.config import load_config
 from kuaijian.demo import GATEWAY_ID, prepare_gateway, stored_count
-from kuaijian.procs import Child, python_module
+from kuaijian.procs import Child
 
-from .chaos import GatewayKiller, outbox_counts, poll_until, wait_until
+from .chaos import GatewayKiller, outbox_counts, poll_until, room_page_on_any_port, wait_until
 from .fleet import (
     ASTM_MESSAGES,
     ENZYME_RUNS,
@@ -36,7 +31,7 @@ from .fleet import (
     gold_done,
     identity_of,
 )
-from .lims_side import LimsProcess
+from .lims_side import LimsProcess, export_and_verify
 
 pytestmark = [pytest.mark.crash, pytest.mark.timeout(420)]
 
@@ -45,13 +40,6 @@ SEED = int(os.environ.get("KUAIJIAN_CRASH_SEED", "20260525"))
 OUTAGE_BACKLOG, OUTAGE_MIN_S = 100, 3.0
 """The LIMS stays down until the gateway buffered this many more envelopes, and at least this long."""
 STREAM_TIMEOUT_S = 180.0
-
-
-def room_page_on_any_port(config: Path) -> None:
-    """Let each gateway incarnation's room page take a free port (8780 may be another test's)."""
-    data = tomllib.loads(config.read_text("utf-8"))
-    data.setdefault("room_page", {})["port"] = 0
-    config.write_text(tomli_w.dumps(data), "utf-8")
 
 
 def lims_outage(lims: LimsProcess, outbox: Path, killer: GatewayKiller) -> int:
@@ -132,13 +120,10 @@ def test_chain_survives_kills_outage_and_db_restart(tmp_path: Path, logs: Path, 
         killer.stop()
     counts = outbox_counts(outbox)
 
-    bundle = tmp_path / "bundle"
-    subprocess.run(python_module("lims_api", "export", "--db", lims_process.database.url, "--out", str(bundle)),
-                   check=True, capture_output=True)
-    envelopes = [json.loads(line) for line in (bundle / "envelopes.jsonl").read_text("utf-8").splitlines()]
+    exported = export_and_verify(lims_process.database, tmp_path / "bundle")
+    envelopes, report = exported.envelopes, exported.report
     tally = compare(expected_identities(fleet), (identity_of(e["result"]) for e in envelopes))
     duplicated = sum(n - 1 for n in tally.duplicated.values())
-    report = verify_path(bundle)
     print(f"\ncrash test: {killer.kills} gateway kills survived, {len(envelopes)} results stored of {total}, "
           f"lost {len(tally.lost)}, duplicated {duplicated}, unexpected {len(tally.unexpected)}; "
           f"LIMS outage backlog {backlog}; DB restarts ({lims_process.database.backend}): {'; '.join(restarts)}; "
