@@ -74,12 +74,12 @@ def scan_frame(buf: bytes | bytearray) -> GoodFrame | BadFrame | None:
         if buf[j] not in _HEX:
             return _bad(buf, "bad_checksum", j)
     for j, wanted in ((end + 3, CR), (end + 4, LF)):
-        if j < len(buf) and buf[j] != wanted:
-            return _bad(buf, "missing_crlf", j)
+        if j < len(buf) and buf[j] != wanted:  # the byte in the LF's place ends the frame, whatever it is
+            return _bad(buf, "missing_crlf", j, ended=j == end + 4 or buf[j] == LF)
     if len(buf) < end + 5:
         return None
     if bytes(buf[end + 1 : end + 3]) != checksum(bytes(buf[1 : end + 1])):
-        return _bad(buf, "bad_checksum", end + 1, end + 5)
+        return _bad(buf, "bad_checksum", end + 1, end + 5, ended=True)
     raw = bytes(buf[: end + 5])
     return GoodFrame(buf[1] - 0x30, raw[2:end], buf[end] == ETX, raw)
 
@@ -97,8 +97,13 @@ def _text_end(buf: bytes | bytearray) -> int | BadFrame | None:
     return None
 
 
-def _bad(buf: bytes | bytearray, reason: RejectReason, offset: int, consumed: int | None = None) -> BadFrame:
-    """Reject at ``offset``; the frame is dropped through that byte (or through ``consumed`` bytes)."""
+def _bad(buf: bytes | bytearray, reason: RejectReason, offset: int, consumed: int | None = None,
+         ended: bool | None = None) -> BadFrame:
+    """Reject at ``offset``; the frame is dropped through that byte (or through ``consumed`` bytes).
+
+    ``ended`` defaults to: the last dropped byte is an LF outside the text (an LF in the text is not its end).
+    """
     consumed = offset + 1 if consumed is None else consumed
-    ended = reason != "control_in_text" and buf[consumed - 1] == LF  # an LF in the text is not its end
+    if ended is None:
+        ended = reason != "control_in_text" and buf[consumed - 1] == LF
     return BadFrame(reason, offset, bytes(buf[:consumed]), consumed, ended)

@@ -58,6 +58,14 @@ def test_every_kind_of_bad_frame_gets_one_nak_at_every_split(bad):
         assert feed(data, [cut])[1] == ACK + NAK + ACK, cut
 
 
+def test_a_damaged_byte_in_the_place_of_the_lf_ends_the_bad_frame():
+    bad = H_FRAME_1[:-1] + b"X"  # the frame's length is known: its last byte is where the LF should be
+    events, sent, _ = feed(ENQ + bad + H_FRAME_1)
+    assert events[1] == FrameRejected("missing_crlf", len(bad) - 1, bad)
+    assert isinstance(events[2], FrameAccepted)  # the resend is a frame of its own, not the bad one's tail
+    assert sent == ACK + NAK + ACK
+
+
 def test_frame_ending_checksum_lf_without_cr_is_naked_when_the_lf_arrives():
     bad = H_FRAME_1[:-2] + b"\n"
     receiver = AstmLinkReceiver()
