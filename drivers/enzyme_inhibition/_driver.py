@@ -28,11 +28,12 @@ from protocols.enzyme import (
 )
 from protocols.result import TestResult
 
-from ..base import Driver, DriverContext, ResultSink, serial_path
+from ..base import DriverContext, ResultSink
+from ..serial_driver import SerialPortDriver
 from ..link_watch import LinkWatch
 from ..stream_link import SerialPort, keep_link
 from ._mapping import DRIVER_NAME, reading_identity, to_test_result
-from ._options import parse_options
+from ._options import EnzymeOptions, parse_options
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class _PortLost(Exception):
     """Writing to the port failed; the connection is over."""
 
 
-class EnzymeInhibitionDriver(Driver):
+class EnzymeInhibitionDriver(SerialPortDriver[EnzymeOptions]):
     """Reads an EI-412 (or compatible) enzyme-inhibition analyzer over RS-232."""
 
     name = DRIVER_NAME
@@ -56,14 +57,6 @@ class EnzymeInhibitionDriver(Driver):
     def reading_identity(self, result: TestResult) -> bytes:
         """Control and channel frames, not the header: the SEND key may re-send a run with another time."""
         return reading_identity(result)
-
-    @property
-    def serial_device(self) -> str | None:
-        """The configured serial port (see ``serial_path``)."""
-        return serial_path(self.config.port)
-
-    def _log_fields(self, **fields: Any) -> dict[str, Any]:
-        return {"instrument_id": self.context.instrument_id, "port": self.config.port, **fields}
 
     async def run(self, sink: ResultSink) -> None:
         """Open the port, read until it fails, reopen with backoff; forever until cancelled.

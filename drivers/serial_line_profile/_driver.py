@@ -16,10 +16,11 @@ import serial
 from protocols.line_profile import NEED_DATA, LineDecoder, LineError, LineProfileError, Profile, interpret
 from protocols.line_profile import resolve_profile as _resolve
 
-from ..base import Driver, DriverConfigError, DriverContext, ResultSink, serial_path
+from ..base import DriverConfigError, DriverContext, ResultSink
+from ..serial_driver import SerialPortDriver
 from ..link_watch import LinkWatch
 from ..stream_link import SerialPort, keep_link
-from ._options import parse_options
+from ._options import SerialLineOptions, parse_options
 from ._result import DRIVER_NAME, build_result, source_key
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def resolve_profile(name_or_path: str) -> Profile:
     return _resolve(name_or_path)
 
 
-class SerialLineProfileDriver(Driver):
+class SerialLineProfileDriver(SerialPortDriver[SerialLineOptions]):
     """Any line-based serial instrument a line profile describes (NY-10, ...)."""
 
     name = DRIVER_NAME
@@ -51,14 +52,6 @@ class SerialLineProfileDriver(Driver):
             self.profile = resolve_profile(self.config.profile)
         except LineProfileError as exc:
             raise DriverConfigError(f"serial_line_profile option 'profile': {exc}") from exc
-
-    @property
-    def serial_device(self) -> str | None:
-        """The configured serial port (see ``serial_path``)."""
-        return serial_path(self.config.port)
-
-    def _log_fields(self, **fields: Any) -> dict[str, Any]:
-        return {"instrument_id": self.context.instrument_id, "port": self.config.port, **fields}
 
     async def run(self, sink: ResultSink) -> None:
         """Open the port, read until it fails, reopen with backoff; forever until cancelled."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,6 +40,13 @@ def _resumed_within(outbox: Path, instrument: str, known: int, back_at: float, t
     return time.monotonic() - back_at
 
 
+def _stop(*children: Any) -> None:
+    """Stop every child that was started (``None``: never started), in the order given."""
+    for child in children:
+        if child is not None:
+            child.stop()
+
+
 def test_modbus_reader_gone_then_back_polling_resumes_within_one_poll_period(tmp_path, logs, lims_process):
     reader = gold_reader(logs)
     first = reader.start(BEFORE)
@@ -56,10 +64,7 @@ def test_modbus_reader_gone_then_back_polling_resumes_within_one_poll_period(tmp
         wait_until(lambda: acked_through(second, BEFORE + AFTER), 60, "the last reading", alive=lambda: [gateway])
         wait_drained(lims_process, outbox, lambda: [gateway])
     finally:
-        gateway.stop()
-        first.stop()
-        if second is not None:
-            second.stop()
+        _stop(gateway, first, second)
     lost = [e for e in _events(gateway.log_path) if e.get("event") == "link_down"]
     print(f"\nModbus reader gone {OUTAGE_S:.0f} s ({len(lost)} link-down report(s)); polling resumed "
           f"{resumed_s:.2f} s after it was back (poll period {POLL_S:g} s)")
@@ -98,10 +103,7 @@ def test_serial_analyzer_unplugged_and_replugged_reading_resumes(tmp_path, logs,
         assert "0 result(s) unacked" in second.log_path.read_text(), second.log_path.read_text()
         wait_drained(lims_process, outbox, lambda: [gateway])
     finally:
-        gateway.stop()
-        first.stop()
-        if second is not None:
-            second.stop()
+        _stop(gateway, first, second)
     produced = sum(len(path.read_text("utf-8").splitlines()) for path in truths)
     print(f"\nserial analyzer unplugged {OUTAGE_S:.0f} s; first reading {resumed_s:.2f} s after replugging "
           f"(includes the analyzer's own first run)")
