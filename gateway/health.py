@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .outbox import OutboxCounts
+from .outbox_file import STATUS_SUFFIX
 from .uplink_base import UplinkStats
 
 InstrumentState = Literal["online", "offline", "error"]
-STATUS_SUFFIX = ".status.json"
 
 
 def status_path(outbox_path: str | Path) -> Path:

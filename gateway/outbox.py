@@ -23,6 +23,7 @@ from protocols.envelope import GENESIS_PREV, canonical, envelope_hash, seal
 from protocols.result import TestResult
 
 from .errors import OutboxError
+from .outbox_file import open_outbox_db
 from .outbox_schema import SCHEMA, immediate, upgrade
 
 SOURCE_COUNTER_RESET_FLAG = "source_counter_reset"
@@ -68,22 +69,25 @@ class Outbox:
         self.gateway_id = gateway_id
         self._key = private_key
         self._clock = clock
+        self._db = open_outbox_db(self.path, self._initialise)
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
-            self._claim_gateway_id()
+            self._initialise(self._db)
             upgrade(self._db)
         except sqlite3.Error as exc:
+            self._db.close()
             raise OutboxError(f"{self.path}: cannot open outbox: {exc}") from exc
 
-    def _claim_gateway_id(self) -> None:
+    def _initialise(self, db: sqlite3.Connection) -> None:
+        """Tables (if missing) and the gateway id claim; runs on a new file before it is renamed into place."""
+        db.executescript(SCHEMA)
+        self._claim_gateway_id(db)
+
+    def _claim_gateway_id(self, db: sqlite3.Connection) -> None:
         """Bind the file to one gateway id: another id would fork nobody's chain but reuse seqs."""
-        self._db.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('gateway_id', ?)", (self.gateway_id,))
-        (stored,) = self._db.execute("SELECT value FROM meta WHERE name = 'gateway_id'").fetchone()
+        db.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('gateway_id', ?)", (self.gateway_id,))
+        (stored,) = db.execute("SELECT value FROM meta WHERE name = 'gateway_id'").fetchone()
         if stored != self.gateway_id:
-            self._db.close()
+            db.close()
             raise OutboxError(f"{self.path}: outbox belongs to gateway {stored!r}, not {self.gateway_id!r}")
 
     def close(self) -> None:
