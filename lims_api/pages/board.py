@@ -1,29 +1,36 @@
-"""The market board's data: a site's day with positives first, their cases, counts by item, filters.
+"""The market board's data: a site's day with positives first, their cases, counts by item, QC flags,
+filters, and the full table one page at a time.
 
-``change_marker`` is the cheap "anything new?" probe the live event stream polls: the highest
-stored envelope id of the site and the latest case update.
+Counts come from grouped queries and the table from one page of rows (the stored envelope text is
+never loaded), so a day of thousands of results renders in the time of a page of them.
+``change_marker`` is the cheap "anything new?" probe the live event stream polls: the highest stored
+envelope id of the site and the latest case update.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urlencode
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session, defer
 
+from lims_api.evidence.models import ResultFlag
 from lims_api.followup.cases import is_overdue, next_actions
 from lims_api.followup.models import Case
 from lims_api.ingest.models import Site, StoredEnvelope
-from lims_api.ingest.queries import site_day
 
 from .case_view import Window
+from .paging import Page
 from .views import DayCounts, SampleRow
 
 VERDICTS = ("positive", "negative", "invalid")
+PAGE_SIZE = 100
+MAX_POSITIVES = 500
+QC_FLAGS = ("kit_expired", "unlabelled", "calibration_overdue")
+"""Gateway flags the board shows beside a result, as the room page does (试剂过期, 未标记, 校准过期)."""
 
 
 @dataclass(frozen=True)
@@ -33,18 +40,19 @@ class BoardFilters:
     verdict: str | None = None
     item: str | None = None
     instrument: str | None = None
+    page: int = 1
 
-    def keeps(self, row: StoredEnvelope) -> bool:
-        return (
-            (self.verdict is None or row.verdict == self.verdict)
-            and (self.item is None or row.item == self.item)
-            and (self.instrument is None or row.instrument_id == self.instrument)
-        )
+    def conditions(self) -> list[object]:
+        pairs = ((StoredEnvelope.verdict, self.verdict), (StoredEnvelope.item, self.item),
+                 (StoredEnvelope.instrument_id, self.instrument))
+        return [column == value for column, value in pairs if value is not None]
 
-    def query(self) -> str:
-        """The filters as a query string (empty when none)."""
+    def query(self, page: int | None = None) -> str:
+        """The filters (and a page other than the first) as a query string (empty when none)."""
         pairs = [(k, v) for k, v in (("verdict", self.verdict), ("item", self.item),
                                      ("instrument", self.instrument)) if v]
+        if page is not None and page > 1:
+            pairs.append(("page", str(page)))
         return urlencode(pairs)
 
 
@@ -61,6 +69,8 @@ class BoardRow:
     window: Window | None = None
     actions: tuple[str, ...] = ()
     """Case steps the viewer may take now (one-click ones are offered on the board)."""
+    flags: tuple[str, ...] = ()
+    """``QC_FLAGS`` the gateway set on the result."""
 
 
 @dataclass(frozen=True)
@@ -83,11 +93,43 @@ class BoardView:
     by_item: list[ItemCount]
     positives: list[BoardRow]
     rows: list[BoardRow]
-    """The filtered table, positives first then newest first."""
+    """One page of the filtered table, positives first then newest first."""
+    page: Page
     items: list[str]
     instruments: list[str]
     last_id: int
     cases_stamp: str
+
+
+def _day(site_id: str, day: date) -> list[object]:
+    return [StoredEnvelope.site_id == site_id, StoredEnvelope.tested_date == day]
+
+
+def _sample_tally(session: Session, site_id: str, day: date) -> tuple[DayCounts, list[ItemCount]]:
+    """Counts of the day's samples (QC control runs are listed, not counted) overall and by item."""
+    query = (select(StoredEnvelope.item, StoredEnvelope.verdict, func.count())
+             .where(*_day(site_id, day), StoredEnvelope.qc_control == "sample")
+             .group_by(StoredEnvelope.item, StoredEnvelope.verdict))
+    tally: dict[str, dict[str, int]] = {}
+    for item, verdict, count in session.execute(query):
+        tally.setdefault(item, {}).setdefault(verdict, 0)
+        tally[item][verdict] += count
+    by_item = [ItemCount(i, v.get("positive", 0), v.get("negative", 0), v.get("invalid", 0)) for i, v in tally.items()]
+    by_item.sort(key=lambda c: (-c.positive, c.item))
+    totals = DayCounts(total=sum(c.total for c in by_item), positive=sum(c.positive for c in by_item),
+                       negative=sum(c.negative for c in by_item), invalid=sum(c.invalid for c in by_item))
+    return totals, by_item
+
+
+def _ordered() -> list[object]:
+    positive_sample = and_(StoredEnvelope.verdict == "positive", StoredEnvelope.qc_control == "sample")
+    return [case((positive_sample, 0), else_=1), StoredEnvelope.tested_at.desc(), StoredEnvelope.id.desc()]
+
+
+def _stored(session: Session, conditions: list[object], limit: int, offset: int = 0) -> Sequence[StoredEnvelope]:
+    query = (select(StoredEnvelope).options(defer(StoredEnvelope.raw_text)).where(*conditions)
+             .order_by(*_ordered()).limit(limit).offset(offset))
+    return session.scalars(query).all()
 
 
 def _cases_of(session: Session, envelope_ids: Sequence[int]) -> dict[int, Case]:
@@ -96,34 +138,52 @@ def _cases_of(session: Session, envelope_ids: Sequence[int]) -> dict[int, Case]:
     return {c.envelope_id: c for c in session.scalars(select(Case).where(Case.envelope_id.in_(envelope_ids)))}
 
 
-def _row(stored: StoredEnvelope, case: Case | None, now: datetime, role: str) -> BoardRow:
-    return BoardRow(
-        id=stored.id, sample=SampleRow.from_stored(stored), case_id=case.id if case else None,
-        case_state=case.state if case else None, deadline=case.retest_deadline if case else None,
-        overdue=case is not None and is_overdue(case, now), window=Window.of(case, now) if case else None,
-        actions=tuple(next_actions(case, role, now)) if case else (),
-    )
+def _flags_of(session: Session, envelope_ids: Sequence[int]) -> dict[int, set[str]]:
+    if not envelope_ids:
+        return {}
+    found: dict[int, set[str]] = {}
+    query = select(ResultFlag.envelope_id, ResultFlag.code).where(
+        ResultFlag.envelope_id.in_(envelope_ids), ResultFlag.source == "gateway", ResultFlag.code.in_(QC_FLAGS))
+    for envelope_id, code in session.execute(query):
+        found.setdefault(envelope_id, set()).add(code)
+    return found
 
 
-def _by_item(rows: Sequence[StoredEnvelope]) -> list[ItemCount]:
-    tally = Counter((r.item, r.verdict) for r in rows)
-    items = sorted({r.item for r in rows}, key=lambda i: (-tally[(i, "positive")], i))
-    return [ItemCount(i, tally[(i, "positive")], tally[(i, "negative")], tally[(i, "invalid")]) for i in items]
+def _rows(session: Session, stored: Sequence[StoredEnvelope], now: datetime, role: str) -> list[BoardRow]:
+    ids = [r.id for r in stored]
+    cases = _cases_of(session, [r.id for r in stored if r.verdict == "positive" and r.qc_control == "sample"])
+    flags = _flags_of(session, ids)
+    rows = []
+    for stored_row in stored:
+        found = cases.get(stored_row.id)
+        rows.append(BoardRow(
+            id=stored_row.id, sample=SampleRow.from_stored(stored_row), case_id=found.id if found else None,
+            case_state=found.state if found else None, deadline=found.retest_deadline if found else None,
+            overdue=found is not None and is_overdue(found, now), window=Window.of(found, now) if found else None,
+            actions=tuple(next_actions(found, role, now)) if found else (),
+            flags=tuple(code for code in QC_FLAGS if code in flags.get(stored_row.id, ()))))
+    return rows
+
+
+def _distinct(session: Session, column: object, site_id: str, day: date) -> list[str]:
+    return list(session.scalars(select(column).where(*_day(site_id, day)).distinct().order_by(column)))
 
 
 def board_view(session: Session, site: Site, day: date, filters: BoardFilters, now: datetime,
                role: str = "technician") -> BoardView:
     """Everything the board shows for ``site`` on local ``day`` to a viewer of ``role``."""
-    stored = site_day(session, site.id, day)
-    samples = [r for r in stored if r.qc_control == "sample"]  # QC control runs are listed, not counted
-    cases = _cases_of(session, [r.id for r in samples if r.verdict == "positive"])
-    rows = [_row(r, cases.get(r.id), now, role) for r in stored]
+    counts, by_item = _sample_tally(session, site.id, day)
+    positive = [*_day(site.id, day), StoredEnvelope.verdict == "positive", StoredEnvelope.qc_control == "sample"]
+    conditions = [*_day(site.id, day), *filters.conditions()]
+    total = session.scalar(select(func.count()).select_from(StoredEnvelope).where(*conditions)) or 0
+    page = Page.of(filters.page, PAGE_SIZE, total)
     last_id, stamp = change_marker(session, site.id)
     return BoardView(
-        site=site, day=day, counts=DayCounts.of(r.verdict for r in samples), by_item=_by_item(samples),
-        positives=[row for row in rows if row.sample.verdict == "positive" and not row.sample.control],
-        rows=[row for row, r in zip(rows, stored, strict=True) if filters.keeps(r)],
-        items=sorted({r.item for r in stored}), instruments=sorted({r.instrument_id for r in stored}),
+        site=site, day=day, counts=counts, by_item=by_item,
+        positives=_rows(session, _stored(session, positive, MAX_POSITIVES), now, role),
+        rows=_rows(session, _stored(session, conditions, PAGE_SIZE, page.offset), now, role), page=page,
+        items=_distinct(session, StoredEnvelope.item, site.id, day),
+        instruments=_distinct(session, StoredEnvelope.instrument_id, site.id, day),
         last_id=last_id, cases_stamp=stamp,
     )
 

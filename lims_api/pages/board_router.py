@@ -35,15 +35,16 @@ router = APIRouter(tags=["pages"], default_response_class=HTMLResponse, include_
 BOARD_ROLES = frozenset({"technician", "manager", "regulator", "admin"})
 KEEPALIVE_S = 15.0
 Optional = Annotated[str | None, Query(max_length=200)]
+PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 
 
 def _today(timezone: str) -> date:
     return datetime.now(ZoneInfo(timezone)).date()
 
 
-def _filters(verdict: str | None, item: str | None, instrument: str | None) -> BoardFilters:
+def _filters(verdict: str | None, item: str | None, instrument: str | None, page: int) -> BoardFilters:
     return BoardFilters(verdict=verdict if verdict in VERDICTS else None, item=item or None,
-                        instrument=instrument or None)
+                        instrument=instrument or None, page=page)
 
 
 def _visible_site(session: Session, principal: Principal, site_id: str) -> Site | None:
@@ -70,7 +71,7 @@ def board_index(request: Request, principal: PrincipalDep, session: SessionDep) 
 @router.get("/board/{site_id}", response_model=None)
 def board_page(
     request: Request, site_id: str, principal: PrincipalDep, session: SessionDep, settings: SettingsDep,
-    verdict: Optional = None, item: Optional = None, instrument: Optional = None,
+    verdict: Optional = None, item: Optional = None, instrument: Optional = None, page: PageNumber = 1,
 ) -> HTMLResponse | RedirectResponse:
     """Today's results of one site, positives on top with their case, live."""
     if principal.role == "public":
@@ -78,7 +79,7 @@ def board_page(
     site = _visible_site(session, principal, site_id)
     if site is None:
         return not_found(request)
-    filters = _filters(verdict, item, instrument)
+    filters = _filters(verdict, item, instrument, page)
     view = board_view(session, site, _today(settings.timezone), filters, utc_now(), principal.role)
     return render(request, "board.html", {"view": view, "filters": filters, "verdicts": VERDICTS})
 
@@ -86,15 +87,15 @@ def board_page(
 @router.get("/board/{site_id}/live")
 def board_live(
     request: Request, site_id: str, principal: PrincipalDep, session: SessionDep, settings: SettingsDep,
-    verdict: Optional = None, item: Optional = None, instrument: Optional = None,
+    verdict: Optional = None, item: Optional = None, instrument: Optional = None, page: PageNumber = 1,
 ) -> HTMLResponse:
     """The changing part of the board (counts, positives, table) as an HTML fragment."""
     site = _visible_site(session, principal, site_id)
     if site is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"site {site_id!r} not found")
-    view = board_view(session, site, _today(settings.timezone), _filters(verdict, item, instrument), utc_now(),
-                      principal.role)
-    return render(request, "_board_live.html", {"view": view})
+    filters = _filters(verdict, item, instrument, page)
+    view = board_view(session, site, _today(settings.timezone), filters, utc_now(), principal.role)
+    return render(request, "_board_live.html", {"view": view, "filters": filters})
 
 
 def _marker_from(last_event_id: str | None, since: int, cases: str) -> tuple[int, str]:

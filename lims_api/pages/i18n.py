@@ -13,6 +13,7 @@ from starlette.requests import Request
 
 from .text_followup import FOLLOWUP_TEXT
 from .text_receipt import RECEIPT_TEXT
+from .text_public import NOTICE_TEXT
 
 Lang = Literal["zh", "en"]
 LANG_COOKIE = "kj_lang"
@@ -94,7 +95,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "notice.sign.tester": ("检测员（签字）", "Tester (signature)"),
     "notice.sign.manager": ("市场负责人（签字）", "Market manager (signature)"),
     "notice.sign.stamp": ("（盖章）", "(stamp)"),
-    "notice.basis": ("快检结果为初筛结果，阳性批次已暂停销售并按规定处置。",
+    "notice.basis": ("快检结果为初筛结果，不合格批次已暂停销售并按规定处置。",
                      "Rapid tests are screening results; positive batches are held from sale and handled by law."),
     "request.title": ("你点我检：建议检测的产品", "You pick, we test: propose a product"),
     "request.product": ("产品名称", "Product"),
@@ -198,6 +199,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "back": ("返回", "Back"),
     **FOLLOWUP_TEXT,
     **RECEIPT_TEXT,
+    **NOTICE_TEXT,
 }
 
 

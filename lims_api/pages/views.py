@@ -80,26 +80,3 @@ class DayCounts:
 def day_view(rows: Sequence[StoredEnvelope]) -> tuple[DayCounts, list[SampleRow]]:
     """Counts (samples only: QC control runs are not products) and table rows (all) for a site's day."""
     return DayCounts.of(r.verdict for r in rows if r.qc_control == "sample"), [SampleRow.from_stored(r) for r in rows]
-
-
-@dataclass(frozen=True)
-class PublicRow:
-    """One line of the public board: only the published fields."""
-
-    product: str
-    stall: str
-    item: str
-    verdict: str
-    verdict_label: str
-    date: str
-    result_id: str
-    """The result's public page (QR code) is ``/public/results/{result_id}``."""
-
-
-def public_rows(rows: Sequence[StoredEnvelope]) -> list[PublicRow]:
-    """Public board rows in the query's order."""
-    return [
-        PublicRow(product=r.sample_name or "—", stall=r.stall or "—", item=r.item, verdict=r.verdict,
-                  verdict_label=VERDICT_LABELS.get(r.verdict, r.verdict), date=r.tested_date.isoformat(), result_id=r.result_id)
-        for r in rows
-    ]

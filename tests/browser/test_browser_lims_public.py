@@ -19,7 +19,7 @@ def test_public_notice_shows_no_operator_supplier_or_barcode(page: Page, tmp_pat
         expect(page.get_by_role("heading", level=1)).to_have_text(f"{MARKET_A['name']} 快检结果公示")
         text = page.locator("html").inner_text()
         html = page.content()
-        assert "小白菜" in text and "A-12" in text and "阳性" in text
+        assert "小白菜" in text and "A-12" in text and "不合格" in text and "已暂停销售" in text
         for secret in SECRETS.values():
             assert secret not in text and secret not in html, secret
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from .conftest import Lims
-from .pages_seed import MARKET_A, MARKET_B, qc_run, seed_day, seed_places
+from .pages_seed import MARKET_A, MARKET_B, qc_run, result, seed_day, seed_places
 
 
 def _seeded(lims: Lims) -> dict[str, dict[str, str]]:
@@ -127,3 +127,33 @@ def test_control_runs_are_listed_as_qc_never_counted_or_among_positives(lims: Li
     site_page = lims.client.get(f"/sites/{MARKET_A['id']}/today", headers=manager).text
     assert "总数<b>4</b>" in site_page and "阳性<b>1</b>" in site_page
     assert site_page.count('<tr class="control">') == 2 and "质控：阳性对照" in site_page
+
+
+def test_board_shows_the_gateways_qc_flags_like_the_room_page(lims: Lims) -> None:
+    a, b, _ = seed_places(lims)
+    seed_day(lims, a, b)
+    manager = lims.user("manager-a", "manager", sites=(MARKET_A["id"],))
+    flagged = result("豆角", "A-20", "negative")
+    flagged["qc"] = {"control": "sample", "flags": ["kit_expired", "calibration_overdue", "clock_skew:+400s"]}
+    unlabelled = result("x", "", "positive")
+    unlabelled.update(sample={"name": None, "stall": None}, qc={"control": "sample", "flags": ["unlabelled"]})
+    lims.ingest(a.next(**flagged), a.next(**unlabelled))
+    table = _table(lims.client.get(f"/board/{MARKET_A['id']}", headers=manager).text, "results-table")
+    row = re.search(r'<th scope="row">豆角(.*?)</th>', table).group(1)
+    assert re.findall(r'class="qc-flag flag-(\w+)">([^<]+)<', row) == [("kit_expired", "试剂过期"),
+                                                                       ("calibration_overdue", "校准过期")]
+    positives = _table(lims.client.get(f"/board/{MARKET_A['id']}/live", headers=manager).text, "positives-table")
+    assert '<span class="qc-flag flag-unlabelled">未标记</span>' in positives
+
+
+def test_board_table_pages_while_counts_cover_the_day(lims: Lims) -> None:
+    a, b, _ = seed_places(lims)
+    seed_day(lims, a, b)
+    manager = lims.user("manager-a", "manager", sites=(MARKET_A["id"],))
+    lims.ingest(*[a.next(**result(f"青菜{n:03d}", "Q-01", "negative")) for n in range(101)])
+    first = lims.client.get(f"/board/{MARKET_A['id']}", headers=manager).text
+    assert re.search(r'id="count-total">105<', first) and "第 1–100 条，共 105 条" in first
+    assert len(re.findall(r'<tr class="result', _table(first, "results-table"))) == 100
+    second = lims.client.get(f"/board/{MARKET_A['id']}/live", params={"page": 2, "verdict": "negative"},
+                             headers=manager).text
+    assert "第 101–103 条，共 103 条" in second and 'href="/board/yz-market-07?verdict=negative"' in second
