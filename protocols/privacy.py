@@ -18,10 +18,11 @@ PERSONAL_MEMBERS = frozenset({
     "e_mail", "contact", "address", "id_card", "id_number", "wechat", "person", "owner",
 })
 _PATTERNS = {
-    "mobile number": re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)"),
+    "mobile number": re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])"),
     "e-mail address": re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"),
-    "identity card number": re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)"),
+    "identity card number": re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"),
 }
+# Digit runs inside hex or alphanumeric codes (UUIDs, serials, barcodes) are not numbers of people.
 _SKIP = frozenset({"raw", "sig", "prev"})
 """Members holding encoded bytes or hashes, where digit runs mean nothing."""
 

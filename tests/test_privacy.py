@@ -32,3 +32,13 @@ def test_personal_data_is_found(change, found: str) -> None:
     envelope = copy.deepcopy(DEMO[0])
     change(envelope["result"])
     assert any(found in f for f in personal_data_findings(envelope))
+
+
+def test_ids_and_codes_are_not_taken_for_phone_numbers() -> None:
+    envelope = copy.deepcopy(DEMO[0])
+    envelope["result"]["id"] = "01a23702-7f2f-7f4a-bfd0-a13812345678"
+    envelope["result"]["sample"]["barcode"] = "6901391234567"
+    envelope["result"]["instrument"]["serial"] = "SN13812345678X"
+    assert personal_data_findings(envelope) == []
+    envelope["result"]["sample"]["supplier"] = "张记蔬菜 电话13812345678"
+    assert personal_data_findings(envelope) == ["envelope.result.sample.supplier: looks like a mobile number"]
