@@ -15,6 +15,7 @@ from lims_api.__main__ import main
 from tests.lims.conftest import SITE, SigningGateway
 from tests.lims.pages_seed import local_now
 
+from .conftest import save_screenshot
 from .lims_server import LiveLims, live_lims
 
 CHECKS = ("envelope", "gateway_signature", "inclusion", "tree_head_signature")
@@ -57,6 +58,7 @@ def test_qr_code_leads_to_a_page_that_verifies_the_receipt_in_the_browser(page: 
         expect(page.locator('[data-check="inclusion"] .check-detail')).to_contain_text("entry 0 of the log of 2")
         receipt = lims.client.get(f"/api/v1/log/receipts/{result_id}").json()
         expect(page.locator("#lims-kid")).to_have_text(receipt["lims_key"]["kid"])
+        save_screenshot(page, "lims-result-verified.png")
 
         engine = create_engine(str(lims.settings.database_url))
         with engine.begin() as conn:  # the stored record rewritten: negative -> positive
@@ -69,6 +71,7 @@ def test_qr_code_leads_to_a_page_that_verifies_the_receipt_in_the_browser(page: 
         assert _states(page) == {"envelope": "check-ok", "gateway_signature": "check-bad", "inclusion": "check-bad",
                                  "tree_head_signature": "check-ok"}
         expect(page.locator('[data-check="gateway_signature"] .check-detail')).to_contain_text("does not verify")
+        save_screenshot(page, "lims-result-tampered.png")
 
         forged = {**receipt, "tree_head": {**receipt["tree_head"], "size": 3}}
         (tmp_path / "forged.json").write_text(json.dumps(forged))
