@@ -20,6 +20,7 @@ from .audit.log_scheduler import run_periodically
 from .audit.signing_key import load_or_create_key
 from .core.body_limit import BodyLimit
 from .core.db import make_engine, make_sessionmaker
+from .core.openapi_doc import install_error_docs
 from .core.notifier import ChangeNotifier
 from .core.settings import LimsSettings
 from .evidence import router as evidence_router
@@ -74,6 +75,7 @@ def create_app(settings: LimsSettings) -> FastAPI:
     for module in ROUTERS:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_error_docs(app)
     app.add_middleware(BodyLimit, large=settings.max_body_bytes, small=settings.max_request_bytes)
 
     @app.exception_handler(DBAPIError)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from lims_api.core.deps import SessionDep
 from lims_api.core.errors import CaseError
 from lims_api.core.models import utc_now
+from lims_api.core.schemas import RowIdPath
 from lims_api.people.auth import Principal, can_see_site, visible_sites
 from lims_api.people.deps import require
 
@@ -64,13 +65,13 @@ def list_cases(
 
 
 @router.get("/{case_id}", response_model=CaseOut)
-def read_case(case_id: int, principal: CaseStaff, session: SessionDep) -> CaseOut:
+def read_case(case_id: RowIdPath, principal: CaseStaff, session: SessionDep) -> CaseOut:
     """One case with its full event history."""
     return _out(session, _visible_case(session, principal, case_id), with_events=True)
 
 
 @router.post("/{case_id}/actions", response_model=CaseOut, responses={409: {"description": "illegal step"}})
-def act(case_id: int, body: CaseActionIn, principal: CaseStaff, session: SessionDep) -> CaseOut:
+def act(case_id: RowIdPath, body: CaseActionIn, principal: CaseStaff, session: SessionDep) -> CaseOut:
     """Take one step of the case workflow (see ``cases.TRANSITIONS``)."""
     case = _visible_case(session, principal, case_id, lock=True)  # concurrent steps wait their turn
     inputs = body.model_dump(exclude={"action"})

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from lims_api.core.deps import SessionDep
 from lims_api.core.errors import RequestError
 from lims_api.core.models import utc_now
+from lims_api.core.schemas import RowIdPath
 from lims_api.people.auth import Principal, can_see_site
 from lims_api.people.deps import require
 
@@ -17,7 +18,8 @@ from . import public_requests as desk
 from .models import TestRequest
 from .schemas import CloseRequestIn, PublicRequestIn, PublicRequestOut, RequestOut, RequestsResponse, TriageIn
 
-router = APIRouter(prefix="/api/v1", tags=["requests"])
+router = APIRouter(prefix="/api/v1", tags=["requests"],
+                   responses={409: {"description": "not allowed in the request's state"}})
 Triagers = Annotated[Principal, Depends(require("manager", "regulator", "admin"))]
 Staff = Annotated[Principal, Depends(require("technician", "manager", "regulator", "admin"))]
 
@@ -53,7 +55,7 @@ def submit(body: PublicRequestIn, request: Request, session: SessionDep) -> Publ
 
 
 @router.get("/public/requests/{request_id}", response_model=PublicRequestOut, tags=["public"])
-def public_status(request_id: int, session: SessionDep) -> PublicRequestOut:
+def public_status(request_id: RowIdPath, session: SessionDep) -> PublicRequestOut:
     """Status of a request and, once tested, its result id."""
     row = session.get(TestRequest, request_id)
     if row is None:
@@ -70,7 +72,7 @@ def list_requests(
 
 
 @router.post("/requests/{request_id}/triage", response_model=RequestOut)
-def triage(request_id: int, body: TriageIn, principal: Triagers, session: SessionDep) -> RequestOut:
+def triage(request_id: RowIdPath, body: TriageIn, principal: Triagers, session: SessionDep) -> RequestOut:
     """Assign a request to a site in the caller's scope, or reject it."""
     row = _visible(session, principal, request_id)
     if body.site_id is not None and not can_see_site(session, principal, body.site_id):
@@ -84,7 +86,7 @@ def triage(request_id: int, body: TriageIn, principal: Triagers, session: Sessio
 
 
 @router.post("/requests/{request_id}/close", response_model=RequestOut)
-def close(request_id: int, body: CloseRequestIn, principal: Staff, session: SessionDep) -> RequestOut:
+def close(request_id: RowIdPath, body: CloseRequestIn, principal: Staff, session: SessionDep) -> RequestOut:
     """Close an assigned request with the result that answered it."""
     row = _visible(session, principal, request_id)
     if row.assigned_site_id is None or not can_see_site(session, principal, row.assigned_site_id):

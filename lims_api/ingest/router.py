@@ -26,7 +26,13 @@ def require_ndjson(request: Request) -> None:
         )
 
 
-@router.post(INGEST_PATH, response_model=IngestResponse, dependencies=[Depends(require_ndjson)])
+INGEST_BODY = {"required": True, "content": {media: {"schema": {
+    "type": "string", "description": "One signed envelope (its JCS text) per line, UTF-8; docs/envelope.md."}}
+    for media in sorted(NDJSON_TYPES)}}
+
+
+@router.post(INGEST_PATH, response_model=IngestResponse, dependencies=[Depends(require_ndjson)],
+             openapi_extra={"requestBody": INGEST_BODY})
 def ingest(body: BoundedBody, session: SessionDep, settings: SettingsDep, request: Request) -> IngestResponse:
     """Verify and store each envelope line (contract §1); bad lines are reported, never block others.
 

@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from lims_api.core.deps import SessionDep, SettingsDep
 from lims_api.core.models import utc_now
+from lims_api.core.schemas import INT64_MAX
 from lims_api.ingest.models import Site
 from lims_api.people.auth import Principal, can_see_site, visible_sites
 from lims_api.people.deps import PrincipalDep
@@ -102,7 +103,7 @@ def _marker_from(last_event_id: str | None, since: int, cases: str) -> tuple[int
     """Where the client is: ``Last-Event-ID`` after a reconnect, else the page's own marker."""
     if last_event_id and ":" in last_event_id:
         head, _, stamp = last_event_id.partition(":")
-        if head.isdigit():
+        if head.isdigit() and int(head) <= INT64_MAX:
             return int(head), stamp
     return since, cases
 
@@ -110,7 +111,7 @@ def _marker_from(last_event_id: str | None, since: int, cases: str) -> tuple[int
 @router.get("/board/{site_id}/events", response_class=StreamingResponse)
 async def board_events(
     request: Request, site_id: str, principal: PrincipalDep, session: SessionDep, settings: SettingsDep,
-    since: Annotated[int, Query(ge=0)] = 0, cases: Annotated[str, Query(max_length=40)] = "",
+    since: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0, cases: Annotated[str, Query(max_length=40)] = "",
     last_event_id: Annotated[str | None, Header(max_length=80)] = None,
 ) -> StreamingResponse:
     """``text/event-stream``: an ``change`` event whenever the site's results or cases change."""

@@ -19,7 +19,7 @@ from lims_api.people.deps import PrincipalDep
 
 from .views import day_view
 
-router = APIRouter(tags=["pages"], default_response_class=HTMLResponse)
+router = APIRouter(tags=["pages"], default_response_class=HTMLResponse, include_in_schema=False)
 DayQuery = Annotated[date | None, Query(alias="date", description="YYYY-MM-DD; default today")]
 
 

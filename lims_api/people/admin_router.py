@@ -15,7 +15,8 @@ from .auth import Principal
 from .deps import require
 from .schemas import DistrictIn, GatewayRoomIn, RoomIn, RoomOut, SiteAssignment, SiteOut, SitePut, UserIn, UserOut
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"],
+                   responses={409: {"description": "conflicts with what is stored"}})
 Admin = Annotated[Principal, Depends(require("admin"))]
 
 

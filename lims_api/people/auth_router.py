@@ -37,7 +37,8 @@ def _login(session: Session, request: Request, username: str, password: str) -> 
     return secret, row, user
 
 
-@router.post("/api/v1/auth/login", response_model=TokenResponse)
+@router.post("/api/v1/auth/login", response_model=TokenResponse,
+             responses={401: {"description": "username or password is wrong"}})
 def login(body: LoginRequest, request: Request, session: SessionDep) -> TokenResponse:
     """Exchange username and password for a session bearer token (expires after 12 h)."""
     outcome = _login(session, request, body.username, body.password)

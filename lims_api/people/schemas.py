@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from protocols.envelope import GATEWAY_ID, b64url_decode
 from protocols.result import SiteKind
 
-from lims_api.core.schemas import Rfc3339, StrictIn
+from lims_api.core.schemas import Rfc3339, RowId, StrictIn
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 UserRole = Literal["technician", "manager", "regulator", "admin"]
@@ -73,7 +73,7 @@ class RoomOut(BaseModel):
 
 
 class GatewayRoomIn(StrictIn):
-    room_id: int
+    room_id: RowId
 
 
 class UserIn(StrictIn):
