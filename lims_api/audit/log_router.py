@@ -26,7 +26,8 @@ from .log_proofs import (
 )
 from .merkle_log import latest_head
 
-router = APIRouter(prefix="/api/v1/log", tags=["log"])
+router = APIRouter(prefix="/api/v1/log", tags=["log"],
+                   responses={404: {"description": "no such tree head, leaf or proof yet"}})
 Size = Annotated[int, Query(ge=0)]
 
 

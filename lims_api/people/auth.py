@@ -30,9 +30,9 @@ _hasher = PasswordHasher()
 
 
 @cache
-def _dummy_hash() -> str:
-    """A hash to verify against for unknown users, so both failures cost the same."""
-    return _hasher.hash("not-a-password")
+def _dummy_hash(time_cost: int, memory_kib: int) -> str:
+    """A hash at the configured cost to verify unknown users against, so both failures cost the same."""
+    return make_hasher(time_cost, memory_kib).hash("not-a-password")
 
 
 
@@ -66,11 +66,15 @@ def hash_password(password: str, hasher: PasswordHasher = _hasher) -> str:
     return hasher.hash(password)
 
 
-def check_password(session: Session, username: str, password: str) -> User | None:
-    """The active user when the password matches; ``None`` otherwise (same work either way)."""
+def check_password(session: Session, username: str, password: str, hasher: PasswordHasher = _hasher) -> User | None:
+    """The active user when the password matches; ``None`` otherwise (same work either way).
+
+    An unknown user is checked against a hash made at ``hasher``'s cost, the cost of new passwords.
+    """
     user = session.scalar(select(User).where(User.username == username))
+    dummy = _dummy_hash(hasher.time_cost, hasher.memory_cost)
     try:
-        _hasher.verify(user.password_hash if user is not None else _dummy_hash(), password)
+        _hasher.verify(user.password_hash if user is not None else dummy, password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or user.disabled_at is not None:

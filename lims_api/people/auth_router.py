@@ -25,7 +25,7 @@ Signed = Annotated[Principal, Depends(require("technician", "manager", "regulato
 def _login(session: Session, request: Request, username: str, password: str) -> tuple[str, AuthToken, User] | None:
     """Session token for good credentials (committed); a failure is audited and committed, then ``None``."""
     with request.app.state.password_slots.slot():
-        user = check_password(session, username, password)
+        user = check_password(session, username, password, request.app.state.password_hasher)
     if user is None:
         client = request.client.host if request.client else "unknown"
         audit_log.append(session, "public", "auth.login_failed", f"user:{username}", {"client": client})

@@ -14,7 +14,7 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import FlakyStrategyDefinition, Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.config import SchemathesisConfig
@@ -23,7 +23,7 @@ from lims_api import LimsSettings, create_app, init_db
 
 from .conftest import ADMIN_TOKEN, FAST_HASHING, Lims, SigningGateway
 
-EXAMPLES = 6
+EXAMPLES = 5
 """Examples per operation and generation mode."""
 NOT_RUN = {"use_after_free", "ensure_resource_availability", "negative_data_rejection"}
 """``use_after_free`` and ``ensure_resource_availability`` need a stateful (link-following) run and never fire
@@ -82,13 +82,21 @@ def test_every_operation_answers_without_server_errors_and_as_documented(seeded_
                 case.call_and_validate(headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, checks=checks)
 
             try:
-                run()
+                _run_twice_if_flaky(run)
             except Unsatisfiable:
                 assert mode is GenerationMode.NEGATIVE  # no invalid input exists (e.g. no parameters at all)
             except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 (collected, reported together)
                 failures.append(f"{operation.label} [{mode.value}]: {str(exc)[:1500]}\n{_summary(exc)}")
     assert operations >= 20
     assert not failures, "\n\n".join(failures)
+
+
+def _run_twice_if_flaky(run: Any) -> None:
+    """Run; once more when schemathesis's own strategy was flaky (a second flaky run is reported)."""
+    try:
+        run()
+    except FlakyStrategyDefinition:
+        run()
 
 
 def _summary(exc: BaseException) -> str:
