@@ -7,15 +7,21 @@ docs/benchmarks.md).
 
 from __future__ import annotations
 
-import argparse
-import logging
-import sys
-from pathlib import Path
+import signal
 
-from .config import load_config
-from .daemon import serve
-from .errors import ConfigError, GatewayError
-from .logging_setup import setup_json_logging
+# Stop signals are held (not lost) until the daemon's event loop handles them: a stop during start-up
+# is a clean stop (exit 0) once the daemon is up, never a kill half-way through opening the outbox.
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+
+import argparse  # noqa: E402 (after blocking the stop signals, on purpose)
+import logging  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from .config import load_config  # noqa: E402
+from .daemon import serve  # noqa: E402
+from .errors import ConfigError, GatewayError  # noqa: E402
+from .logging_setup import setup_json_logging  # noqa: E402
 
 
 def run_daemon(config_path: Path) -> int:

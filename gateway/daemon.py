@@ -250,6 +250,8 @@ def serve(config: GatewayConfig) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
+        # held since start-up (gateway.__main__, kuaijian gateway run): one that came meanwhile stops us now
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
         await Gateway(config).run(stop)
 
     asyncio.run(main())

@@ -63,6 +63,18 @@ class Health:
         self.started_at = time.time()
         self.room_page: str | None = None
         """URL of the room page while it is served (None: disabled or cannot listen)."""
+        self.outbox_error: str | None = None
+        """Why the outbox cannot store results now (disk full, I/O error); None while it stores them."""
+
+    def outbox_failed(self, error: str) -> bool:
+        """The outbox refused a result; True when this starts an outage (the caller logs it once)."""
+        starts, self.outbox_error = self.outbox_error is None, error
+        return starts
+
+    def outbox_recovered(self) -> bool:
+        """The outbox stores results again; True when it had been failing."""
+        was, self.outbox_error = self.outbox_error is not None, None
+        return was
 
     def add_instrument(self, instrument_id: str, driver: str, *, enabled: bool,
                        calibration_due: date | None = None) -> None:
@@ -108,6 +120,7 @@ class Health:
             "instruments": [asdict(entry) for entry in self.instruments.values()],
             "uplink": uplink,
             "backlog": asdict(backlog),
+            "outbox": {"state": "failing" if self.outbox_error else "ok", "error": self.outbox_error},
             "room_page": self.room_page,
         }
 

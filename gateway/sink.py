@@ -12,6 +12,7 @@ from drivers.base import ReadingIdentity, ResultSink, raw_identity
 from protocols.calibration import is_overdue
 from protocols.result import TestResult
 
+from .errors import OutboxError
 from .health import Health
 from .label_store import LabelBook
 from .outbox import Outbox, Prepare, StoredEnvelope
@@ -82,7 +83,17 @@ def outbox_sink(outbox: Outbox, uplink: Uplink, health: Health, max_skew_s: floa
         shot = None
         if camera is not None:
             result, shot = await camera.attach(result)
-        stored = outbox.append(result, source_key, prepare, identity=identity)
+        try:
+            stored = outbox.append(result, source_key, prepare, identity=identity)
+        except sqlite3.Error as exc:  # not stored, so not acked: the instrument keeps the reading
+            if shot is not None and camera is not None:
+                camera.store.discard(shot)
+            if health.outbox_failed(f"{type(exc).__name__}: {exc}"):
+                log.error("outbox cannot store results; instruments are not acknowledged until it can",
+                          extra={"error": str(exc), "outbox": str(outbox.path), "instrument": instrument_id})
+            raise OutboxError(f"{outbox.path}: result not stored: {exc}") from exc
+        if health.outbox_recovered():
+            log.info("outbox stores results again", extra={"outbox": str(outbox.path)})
         if stored is None:
             if shot is not None and camera is not None:
                 camera.store.discard(shot)

@@ -8,7 +8,9 @@ answers 200 with one ``results`` entry per line (``stored``, ``duplicate`` or
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sqlite3
 import time
 from typing import Any, NoReturn
 
@@ -65,7 +67,9 @@ class HttpUplink:
             self._wake.clear()
             try:
                 report = await self.upload_pass()
-            except UploadFailed:
+            except (UploadFailed, sqlite3.Error) as exc:
+                if isinstance(exc, sqlite3.Error):  # e.g. disk full while recording answers: they come again
+                    self._outbox_failed(exc)
                 await wait_any(stop, timeout=self.next_delay())
                 self._wake.set()
                 continue
@@ -144,11 +148,20 @@ class HttpUplink:
         """Record a transient failure (logged once per outage) and raise UploadFailed."""
         self._failures += 1
         self.stats.state, self.stats.last_error = "failing", error
-        self.outbox.note_failed_attempt([stored.seq for stored in batch], error)
+        with contextlib.suppress(sqlite3.Error):  # a full disk must not hide the upload's own failure
+            self.outbox.note_failed_attempt([stored.seq for stored in batch], error)
         if self._last_failure is None:
             log.warning("LIMS upload failing, retrying with backoff", extra={"error": error, "url": self.lims.url})
         self._last_failure = error
         raise UploadFailed(error)
+
+    def _outbox_failed(self, exc: sqlite3.Error) -> None:
+        """The outbox could not record an upload's outcome; the envelopes stay pending and are re-sent."""
+        self._failures += 1
+        error = f"outbox: {type(exc).__name__}: {exc}"
+        if self._last_failure is None:
+            log.warning("cannot record uploads in the outbox, retrying with backoff", extra={"error": error})
+        self._last_failure = self.stats.last_error = error
 
     def _recovered(self) -> None:
         if self._last_failure is not None:

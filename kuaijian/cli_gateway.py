@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import tomllib
 from datetime import datetime
@@ -162,7 +163,9 @@ def run(config: Path = CONFIG_OPTION) -> None:
 
     The config is checked here (exit 1 with the reason); then this process becomes
     ``python -m gateway run`` (same PID), which runs the daemon without the CLI's libraries.
+    SIGTERM/SIGINT are held from here on (the mask survives ``execv``) until the daemon handles them.
     """
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
     _load(config)
     sys.stdout.flush()
     sys.stderr.flush()
