@@ -40,10 +40,11 @@ test-slow: $(STAMP)
 screenshots: $(STAMP) browser
 	KUAIJIAN_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest tests/browser -k screenshot -q
 
-## bench: gateway polling cost vs a bare pymodbus loop; Merkle log work vs bare SHA-256 (docs/benchmarks.md)
+## bench: gateway polling cost vs a bare pymodbus loop; Merkle log work vs bare SHA-256; page render cost (docs/benchmarks.md)
 bench: $(STAMP)
 	$(PY) bench/run.py
 	$(PY) bench/merkle_log.py
+	$(PY) bench/page_render.py
 
 ## wheel: dist/kuaijian-<version>-py3-none-any.whl with the systemd units and the docs (docs/operations.md)
 wheel: $(STAMP)

@@ -51,6 +51,9 @@ class StoredEnvelope(Base):
     __table_args__ = (
         UniqueConstraint("gateway_id", "seq"),
         Index("ix_envelopes_site_date", "site_id", "tested_date"),
+        Index("ix_envelopes_site_day_tally", "site_id", "tested_date", "qc_control", "verdict", "item", "instrument_id",
+              "sample_name"),
+        Index("ix_envelopes_site_day_time", "site_id", "tested_date", "tested_at"),
         Index("ix_envelopes_stored_at", "stored_at"),
         Index("ix_envelopes_unlogged", "id", sqlite_where=text("log_index IS NULL"),
               postgresql_where=text("log_index IS NULL")),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urlencode
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
 from lims_api.evidence.models import ResultFlag
@@ -28,7 +28,8 @@ from .views import DayCounts, SampleRow
 
 VERDICTS = ("positive", "negative", "invalid")
 PAGE_SIZE = 100
-MAX_POSITIVES = 500
+MAX_POSITIVES = 100
+"""Positives listed on top, newest first; more are reached with the table's 阳性 filter."""
 QC_FLAGS = ("kit_expired", "unlabelled", "calibration_overdue")
 """Gateway flags the board shows beside a result, as the room page does (试剂过期, 未标记, 校准过期)."""
 
@@ -93,7 +94,7 @@ class BoardView:
     by_item: list[ItemCount]
     positives: list[BoardRow]
     rows: list[BoardRow]
-    """One page of the filtered table, positives first then newest first."""
+    """One page of the filtered table, newest first (the positives are also listed above it)."""
     page: Page
     items: list[str]
     instruments: list[str]
@@ -121,14 +122,10 @@ def _sample_tally(session: Session, site_id: str, day: date) -> tuple[DayCounts,
     return totals, by_item
 
 
-def _ordered() -> list[object]:
-    positive_sample = and_(StoredEnvelope.verdict == "positive", StoredEnvelope.qc_control == "sample")
-    return [case((positive_sample, 0), else_=1), StoredEnvelope.tested_at.desc(), StoredEnvelope.id.desc()]
-
-
 def _stored(session: Session, conditions: list[object], limit: int, offset: int = 0) -> Sequence[StoredEnvelope]:
+    """Newest first (``ix_envelopes_site_day_time`` walks the day in that order; no sort of the whole day)."""
     query = (select(StoredEnvelope).options(defer(StoredEnvelope.raw_text)).where(*conditions)
-             .order_by(*_ordered()).limit(limit).offset(offset))
+             .order_by(StoredEnvelope.tested_at.desc()).limit(limit).offset(offset))
     return session.scalars(query).all()
 
 

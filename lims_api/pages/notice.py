@@ -10,6 +10,7 @@ envelope text, which holds operator, supplier and barcode, is never loaded.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from datetime import date, timedelta
 
 from sqlalchemy import and_, case, func, or_, select
@@ -105,19 +106,29 @@ def _published(site_id: str, day: date, query: str) -> list[object]:
     return conditions
 
 
+COLUMNS = (StoredEnvelope.id, StoredEnvelope.sample_name, StoredEnvelope.stall, StoredEnvelope.item,
+           StoredEnvelope.verdict, StoredEnvelope.tested_date, StoredEnvelope.result_id)
+
+
+def _slice(session: Session, conditions: list[object], offset: int, limit: int) -> list[Any]:
+    """Rows ``offset`` .. ``offset + limit`` newest first (an index walk of the day, no sort of it)."""
+    query = select(*COLUMNS).where(*conditions).order_by(StoredEnvelope.tested_at.desc()).offset(offset).limit(limit)
+    return list(session.execute(query).all())
+
+
 def notice_view(session: Session, site_id: str, day: date, query: str = "", page: int = 1) -> NoticeView:
     """The notice of ``day`` (rows matching ``query`` in product or item, one page) and the days before."""
     first = day - timedelta(days=RECENT_DAYS - 1)
     counts = _counts(session, site_id, first, day)
     conditions = _published(site_id, day, query)
-    total = session.scalar(select(func.count()).select_from(StoredEnvelope).where(*conditions)) or 0
-    paging = Page.of(page, PAGE_SIZE, total)
-    positives_first = case((StoredEnvelope.verdict == "positive", 0), else_=1)
-    columns = (StoredEnvelope.id, StoredEnvelope.sample_name, StoredEnvelope.stall, StoredEnvelope.item,
-               StoredEnvelope.verdict, StoredEnvelope.tested_date, StoredEnvelope.result_id)
-    found = session.execute(select(*columns).where(*conditions)
-                            .order_by(positives_first, StoredEnvelope.tested_at.desc(), StoredEnvelope.id.desc())
-                            .limit(PAGE_SIZE).offset(paging.offset)).all()
+    failing = [*conditions, StoredEnvelope.verdict == "positive"]
+    passing = [*conditions, StoredEnvelope.verdict == "negative"]
+    n_failing = session.scalar(select(func.count()).select_from(StoredEnvelope).where(*failing)) or 0
+    n_passing = session.scalar(select(func.count()).select_from(StoredEnvelope).where(*passing)) or 0
+    paging = Page.of(page, PAGE_SIZE, n_failing + n_passing)
+    found = _slice(session, failing, paging.offset, PAGE_SIZE)  # 不合格 first, then 合格, newest first in each
+    if len(found) < PAGE_SIZE:
+        found += _slice(session, passing, max(0, paging.offset - n_failing), PAGE_SIZE - len(found))
     failed = [r.id for r in found if r.verdict == "positive"]
     cases = {c.envelope_id: c for c in session.scalars(select(Case).where(Case.envelope_id.in_(failed)))} if failed else {}
     rows = [PublicRow(product=r.sample_name, stall=r.stall or "—", item=r.item, verdict=r.verdict,

@@ -37,8 +37,7 @@ def test_board_shows_today_positives_first_with_case_and_counts(lims: Lims) -> N
     assert "小白菜" in positives and "暂停销售" in positives and "未通知摊主" in positives
     rows = re.findall(r'<tr class="result (\w+)" data-id="\d+">\s*<td>[\d:]+</td><th scope="row">([^<]+)</th>',
                       _table(page, "results-table"))
-    assert rows[0] == ("positive", "小白菜")
-    assert [name for _, name in rows[1:]] == ["猪肉", "韭菜", "菠菜"]  # then newest first
+    assert rows == [("negative", "猪肉"), ("invalid", "韭菜"), ("positive", "小白菜"), ("negative", "菠菜")]  # newest first
     assert "芹菜" not in page and "土豆-B市场" not in page  # another day, another market
     assert "克伦特罗" in page and 'value="gr-01"' in page  # item and instrument filters offered
     assert "https://" not in page and "<script src=\"/static/board.js\"" in page
@@ -121,8 +120,9 @@ def test_control_runs_are_listed_as_qc_never_counted_or_among_positives(lims: Li
     assert "阳性对照" not in _table(page, "positives-table")  # a positive control opens nothing
     table = _table(page, "results-table")
     rows = re.findall(r'<tr class="result (\w+)" data-id="\d+"(?: data-control="(\w+)")?>', table)
-    assert rows[0] == ("positive", "")  # the positive sample stays on top, controls are not "positives"
-    assert sorted(rows[1:3]) == [("control", "negative_control"), ("control", "positive_control")]
+    assert sorted(rows[:2]) == [("control", "negative_control"), ("control", "positive_control")]  # the newest
+    assert [r for r in rows if r[0] == "positive"] == [("positive", "")]  # controls are not "positives"
+    assert re.findall(r'<tr class="result (\w+)"', _table(page, "positives-table")) == ["positive"]
     assert "质控：阳性对照" in table and "质控：阴性对照" in table
     site_page = lims.client.get(f"/sites/{MARKET_A['id']}/today", headers=manager).text
     assert "总数<b>4</b>" in site_page and "阳性<b>1</b>" in site_page
