@@ -45,6 +45,14 @@ class PrivatePg:
     pg_ctl: str
     as_user: list[str]
 
+    def restart(self, mode: str) -> None:
+        """``pg_ctl restart -m fast|immediate`` with the options it was started with; waits until it accepts."""
+        done = subprocess.run([*self.as_user, self.pg_ctl, "restart", "-D", str(self.folder / "data"), "-m", mode,
+                               "-w", "-t", "60", "-l", str(self.folder / "server.log")],
+                              capture_output=True, text=True, timeout=90, check=False)
+        if done.returncode != 0:
+            raise PrivatePgUnavailable(f"pg_ctl restart -m {mode} failed: {done.stderr.strip()}")
+
     def stop(self) -> None:
         """Stop the server (fast mode) and delete its folder."""
         subprocess.run([*self.as_user, self.pg_ctl, "stop", "-D", str(self.folder / "data"), "-m", "fast", "-w"],

@@ -11,7 +11,8 @@ from kuaijian.demo import start_gateway, stored_count
 from ..crash.chaos import outbox_counts, wait_until
 from .harness import acked_through, final_count, gateway_config, gold_reader, outbox_of, wait_drained
 
-pytestmark = [pytest.mark.chaos, pytest.mark.timeout(240)]
+# slow: make test already has a LIMS outage in the crash test (tests/crash)
+pytestmark = [pytest.mark.chaos, pytest.mark.slow, pytest.mark.timeout(240)]
 
 RESULTS, BACKLOG, OUTAGE_S = 500, 120, 4.0
 INTERVAL_S = 0.04
