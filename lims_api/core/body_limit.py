@@ -12,9 +12,17 @@ import re
 from fastapi import HTTPException, status
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from protocols.wire.paths import EVIDENCE_PATH, HEARTBEAT_PATH, INGEST_PATH
+
 from .errors import BodyTooLarge
 
-LARGE_BODY_PATHS = re.compile(r"^/api/v1/(ingest|gateways/[^/]+/heartbeat|evidence/[^/]+)$")
+
+def _route(template: str) -> str:
+    """``template`` (``/a/{name}/b``) as a regex: each ``{name}`` matches one path segment."""
+    return re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(template))
+
+
+LARGE_BODY_PATHS = re.compile("^(" + "|".join(map(_route, (INGEST_PATH, HEARTBEAT_PATH, EVIDENCE_PATH))) + ")$")
 """Routes that carry envelope batches, heartbeats or evidence images and get the larger limit."""
 
 
