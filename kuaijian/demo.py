@@ -205,10 +205,11 @@ def start_gateway(config_path: Path, logs: Path) -> Child:
     return start("gateway", python_module("kuaijian.cli", "gateway", "run", "--config", str(config_path)), logs)
 
 
-def stored_count(lims_url: str) -> int:
+def stored_count(lims: Lims) -> int:
     """How many of the demo gateway's envelopes the LIMS holds (0 while it does not answer)."""
     try:
-        chain = httpx.get(f"{lims_url}/api/v1/gateways/{GATEWAY_ID}/chain", timeout=2.0)
+        chain = httpx.get(f"{lims.url}/api/v1/gateways/{GATEWAY_ID}/chain", timeout=2.0,
+                          headers={"Authorization": f"Bearer {lims.admin_token}"})
     except httpx.HTTPError:
         return 0
     return int(chain.json().get("count", 0)) if chain.status_code == 200 else 0
@@ -255,7 +256,7 @@ def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, co
                       f"the browser (a Merkle tree head is signed every {DEMO_TREE_HEAD_MIN * 60:.0f} s)")
         console.print(f"logs in {logs}")
         _wait_for_results(lims, results, {str(i["id"]) for i in instruments}, children, console)
-        console.print(f"{stored_count(lims.url)} result(s) stored at the LIMS after {time.monotonic() - started:.1f} s")
+        console.print(f"{stored_count(lims)} result(s) stored at the LIMS after {time.monotonic() - started:.1f} s")
         _stop(children[1:])
         if export is not None:
             shutil.rmtree(export, ignore_errors=True)
@@ -287,7 +288,7 @@ def _wait_for_results(lims: Lims, results: int, instruments: set[str], children:
                       console: Console) -> None:
     """Block until ``results`` are stored and every instrument has delivered one (forever when 0)."""
     try:
-        while results <= 0 or stored_count(lims.url) < results or not instruments <= instruments_seen(lims):
+        while results <= 0 or stored_count(lims) < results or not instruments <= instruments_seen(lims):
             for child in children:
                 if child.process.poll() is not None:
                     raise ChildError(f"{child.name} exited with {child.process.returncode}; see {child.log_path}")

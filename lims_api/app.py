@@ -21,6 +21,7 @@ from .audit.signing_key import load_or_create_key
 from .core.body_limit import BodyLimit
 from .core.db import make_engine, make_sessionmaker
 from .core.openapi_doc import install_error_docs
+from .core.web_guard import WebGuard
 from .core.notifier import ChangeNotifier
 from .core.settings import LimsSettings
 from .evidence import router as evidence_router
@@ -63,7 +64,9 @@ def create_app(settings: LimsSettings) -> FastAPI:
             await task
         engine.dispose()
 
-    app = FastAPI(title="kuaijian LIMS", version="1", lifespan=lifespan)
+    # no /docs or /redoc: FastAPI loads them from a public CDN, which a district network cannot reach;
+    # the document itself is served at /openapi.json for any local viewer
+    app = FastAPI(title="kuaijian LIMS", version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
@@ -77,6 +80,7 @@ def create_app(settings: LimsSettings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_docs(app)
     app.add_middleware(BodyLimit, large=settings.max_body_bytes, small=settings.max_request_bytes)
+    app.add_middleware(WebGuard)
 
     @app.exception_handler(DBAPIError)
     async def database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:

@@ -77,9 +77,12 @@ def revoke(gateway: str, kid: str, admin: Admin, session: SessionDep) -> RevokeR
     return RevokeResponse(gateway=gateway, kid=kid, revoked_at=key.revoked_at)
 
 
+Staff = Annotated[Principal, Depends(require("technician", "manager", "regulator", "admin"))]
+
+
 @router.get("/{gateway}/chain", response_model=ChainResponse)
-def chain(gateway: str, session: SessionDep) -> ChainResponse:
-    """Chain status of one gateway: last seq, stored count, open gaps, fork alarms."""
+def chain(gateway: str, _staff: Staff, session: SessionDep) -> ChainResponse:
+    """Chain status of one gateway (signed-in staff): last seq, stored count, open gaps, fork alarms."""
     if session.get(Gateway, gateway) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"gateway {gateway!r} is not enrolled")
     last_seq, count = session.execute(

@@ -76,7 +76,7 @@ def test_fork_is_rejected_alarmed_and_logged(
     assert lims.rows("SELECT hash FROM envelopes") == [(envelope_hash(original),)]
     fork_logs = [r for r in caplog.records if getattr(r, "code", None) == "fork"]
     assert fork_logs and fork_logs[0].levelno == logging.ERROR and fork_logs[0].seq == 1
-    assert lims.client.get(f"/api/v1/gateways/{gateway.gateway}/chain").json()["forks"] == 1
+    assert lims.client.get(f"/api/v1/gateways/{gateway.gateway}/chain", headers=lims.auth).json()["forks"] == 1
 
 
 def test_forged_signature_is_rejected(
@@ -198,17 +198,17 @@ def test_gap_recorded_then_filled(lims: Lims, gateway: SigningGateway) -> None:
     chain = [gateway.next() for _ in range(6)]
     results = lims.ingest(chain[0], chain[5])  # seq 2..5 missing
     assert [r["status"] for r in results] == ["stored", "stored"]
-    status = lims.client.get(f"/api/v1/gateways/{gateway.gateway}/chain").json()
+    status = lims.client.get(f"/api/v1/gateways/{gateway.gateway}/chain", headers=lims.auth).json()
     assert (status["last_seq"], status["count"], status["forks"]) == (6, 2, 0)
     assert [(g["from_seq"], g["to_seq"]) for g in status["gaps"]] == [(2, 5)]
     lims.ingest(chain[2])  # middle: the gap splits
-    status = lims.client.get(f"/api/v1/gateways/{gateway.gateway}/chain").json()
+    status = lims.client.get(f"/api/v1/gateways/{gateway.gateway}/chain", headers=lims.auth).json()
     assert [(g["from_seq"], g["to_seq"]) for g in status["gaps"]] == [(2, 2), (4, 5)]
     assert [r["status"] for r in lims.ingest(chain[1], chain[4])] == ["stored"] * 2  # seq 2, then 5
-    status = lims.client.get(f"/api/v1/gateways/{gateway.gateway}/chain").json()
+    status = lims.client.get(f"/api/v1/gateways/{gateway.gateway}/chain", headers=lims.auth).json()
     assert [(g["from_seq"], g["to_seq"]) for g in status["gaps"]] == [(4, 4)]
     assert _only(lims.ingest(chain[3]))["status"] == "stored"
-    status = lims.client.get(f"/api/v1/gateways/{gateway.gateway}/chain").json()
+    status = lims.client.get(f"/api/v1/gateways/{gateway.gateway}/chain", headers=lims.auth).json()
     assert (status["gaps"], status["count"]) == ([], 6)
     assert lims.scalar("SELECT count(*) FROM gaps WHERE closed_at IS NULL") == 0
     assert lims.scalar("SELECT count(*) FROM gaps WHERE closed_at IS NOT NULL") == 2
@@ -223,7 +223,7 @@ def test_late_seq_must_match_prev_of_its_stored_successor(
     substitute = gateway.seal_at(2, second["prev"], verdict="negative")  # links to 1, but 3 names another 2
     result = _only(lims.ingest(substitute))
     assert result["code"] == "broken_prev" and "seq 3" in result["error"]
-    assert lims.client.get(f"/api/v1/gateways/{gateway.gateway}/chain").json()["gaps"][0]["from_seq"] == 2
+    assert lims.client.get(f"/api/v1/gateways/{gateway.gateway}/chain", headers=lims.auth).json()["gaps"][0]["from_seq"] == 2
     assert _only(lims.ingest(second))["status"] == "stored"
 
 

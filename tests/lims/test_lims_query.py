@@ -63,16 +63,16 @@ def test_results_reject_bad_filters(lims: Lims) -> None:
 
 
 def test_chain_of_unknown_gateway_is_404(lims: Lims) -> None:
-    assert lims.client.get("/api/v1/gateways/gw-nobody/chain").status_code == 404
+    assert lims.client.get("/api/v1/gateways/gw-nobody/chain", headers=lims.auth).status_code == 404
 
 
 def test_chain_status_counts(lims: Lims, gateway: SigningGateway) -> None:
     lims.enrol(gateway)
-    assert lims.client.get(f"/api/v1/gateways/{gateway.gateway}/chain").json() == {
+    assert lims.client.get(f"/api/v1/gateways/{gateway.gateway}/chain", headers=lims.auth).json() == {
         "gateway": gateway.gateway, "last_seq": 0, "count": 0, "gaps": [], "forks": 0,
     }
     lims.ingest(gateway.next(), gateway.next())
-    status = lims.client.get(f"/api/v1/gateways/{gateway.gateway}/chain").json()
+    status = lims.client.get(f"/api/v1/gateways/{gateway.gateway}/chain", headers=lims.auth).json()
     assert (status["last_seq"], status["count"]) == (2, 2)
 
 

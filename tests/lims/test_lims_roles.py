@@ -121,7 +121,7 @@ ENDPOINTS: dict[str, tuple[str, str, Any, dict[str, Any]]] = {
     "public_results_b": ("GET", f"/api/v1/public/results?site={SITE_B['id']}&date={DAY}", None,
                          dict.fromkeys(ROLES, 200)),
     "public_page_b": ("GET", f"/public/sites/{SITE_B['id']}?date={DAY}", None, dict.fromkeys(ROLES, 200)),
-    "chain_status": ("GET", "/api/v1/gateways/gw-yz-school-03/chain", None, dict.fromkeys(ROLES, 200)),
+    "chain_status": ("GET", "/api/v1/gateways/gw-yz-school-03/chain", None, {"public": 401, **ALL_STAFF}),
     "cases": ("GET", "/api/v1/cases", None, {"public": 401, "technician_a": 403, "manager_a": 200,
                                              "regulator_yz": 200, "regulator_jb": 200, "admin_user": 200,
                                              "bootstrap": 200}),
