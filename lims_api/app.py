@@ -32,6 +32,7 @@ from .pages import result_router
 from .pages.filters import install_filters
 from .people import admin_router, auth_router, gateways_router, technicians_router
 from .people.auth import make_hasher
+from .people.login_throttle import LoginThrottle
 from .people.password_slots import PasswordSlots
 
 ROUTERS = (auth_router, admin_router, gateways_router, technicians_router, heartbeat_router, ingest_router,
@@ -74,6 +75,8 @@ def create_app(settings: LimsSettings) -> FastAPI:
     install_filters(app.state.templates.env, settings.timezone)
     app.state.notifier = ChangeNotifier()
     app.state.password_hasher = make_hasher(settings.password_time_cost, settings.password_memory_kib)
+    app.state.login_throttle = LoginThrottle(settings.login_failures_per_account, settings.login_failures_per_client,
+                                             settings.login_failure_window_s)
     app.state.password_slots = PasswordSlots(settings.password_hash_concurrency, settings.password_hash_wait_s)
     for module in ROUTERS:
         app.include_router(module.router)

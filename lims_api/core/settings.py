@@ -30,6 +30,14 @@ class LimsSettings(BaseSettings):
     """Ingest stops after this many rejected lines in one request and answers how many lines it left."""
     password_hash_concurrency: int = Field(default=2, gt=0)
     """Password checks and hashes running at once (argon2id takes ``password_memory_kib`` each)."""
+    login_failures_per_account: int = Field(default=5, gt=0)
+    """Failed logins for one username within ``login_failure_window_s`` before further tries get 429."""
+    login_failures_per_client: int = Field(default=20, gt=0)
+    """Failed logins from one client address within the window before its further tries get 429."""
+    login_failure_window_s: float = Field(default=900.0, gt=0)
+    session_cookie_secure: bool | None = None
+    """``Secure`` flag of the session cookie: ``None`` sets it when the request came over HTTPS (as the
+    server sees it: behind a TLS-terminating proxy set ``true``, or trust the proxy's headers)."""
     password_hash_wait_s: float = Field(default=5.0, ge=0)
     """How long a login waits for a free hashing slot before it is answered 503 (retry)."""
     password_time_cost: int = Field(default=3, ge=1)

@@ -26,13 +26,17 @@ def current_principal(
 ) -> Principal:
     """The caller from ``Authorization: Bearer`` (or the session cookie); the public when neither is sent.
 
-    A token that is sent but unknown, expired or revoked is a 401, never a silent downgrade.
+    A bearer token that is sent but unknown, expired or revoked is a 401, never a silent downgrade. A session
+    cookie that has expired or was revoked (logout) makes the caller the public again, so a page shows the
+    login form and an API route that needs a role still answers 401.
     """
     token = credentials.credentials if credentials is not None else request.cookies.get(SESSION_COOKIE)
     if not token:
         return PUBLIC
     admin = settings.admin_token.get_secret_value() if settings.admin_token else None
     principal = resolve_token(session, token, utc_now(), admin)
+    if principal is None and credentials is None:
+        return PUBLIC
     if principal is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "bearer token is not valid (unknown, expired or revoked)",
