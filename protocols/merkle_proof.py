@@ -44,6 +44,41 @@ class SubtreeHasher:
         return cached
 
 
+class TiledTree(SubtreeHasher):
+    """MTH over a log held as hashes of complete blocks of ``block`` leaves plus some blocks' leaf hashes.
+
+    Every perfect subtree of ``block`` or more leaves that the RFC's recursion meets is aligned,
+    so it is computed from the block hashes; smaller ranges need their leaves, which only
+    ``blocks_needed`` blocks supply. A proof then reads n / block block hashes and two or three
+    blocks of leaves instead of all n leaves.
+    """
+
+    def __init__(self, size: int, block: int, blocks: Sequence[bytes], leaves: dict[int, bytes]) -> None:
+        super().__init__([])
+        self.size, self.block, self.leaf_map = size, block, leaves
+        self.blocks = SubtreeHasher(blocks)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def hash(self, start: int, end: int) -> bytes:
+        n = end - start
+        if n >= self.block and n & (n - 1) == 0:
+            return self.blocks.hash(start // self.block, end // self.block)
+        if n == 1:
+            return self.leaf_map[start]
+        k = _split(n)
+        return node_hash(self.hash(start, start + k), self.hash(start + k, end))
+
+
+def blocks_needed(block: int, size: int, *positions: int) -> set[int]:
+    """Blocks whose leaves a ``TiledTree`` proof about ``positions`` needs in a tree of ``size``."""
+    wanted = {p // block for p in positions if 0 <= p < size}
+    if size % block:
+        wanted.add(size // block)
+    return wanted
+
+
 def _split(n: int) -> int:
     """Largest power of two strictly smaller than ``n`` (n >= 2)."""
     return 1 << ((n - 1).bit_length() - 1)

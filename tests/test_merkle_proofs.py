@@ -157,3 +157,23 @@ def test_empty_and_single_trees() -> None:
         verify_inclusion(leaf_hash(b"a" * 32), 1, 1, [], tree.root(1))
     with pytest.raises(ValueError, match="not below"):
         inclusion_proof(tree, 1, 1)
+
+
+@settings(deadline=None)
+@given(st.integers(1, 70), st.sampled_from([1, 2, 4, 8]), st.data())
+def test_tiled_tree_gives_the_same_proofs_from_block_hashes(n: int, block: int, data: st.DataObject) -> None:
+    from protocols.merkle_proof import TiledTree, blocks_needed
+
+    full = SubtreeHasher([leaf_hash(i.to_bytes(4, "big")) for i in range(n)])
+    blocks = [full.hash(b * block, (b + 1) * block) for b in range(n // block)]
+
+    def tiled(*positions: int) -> TiledTree:
+        wanted = blocks_needed(block, n, *positions)
+        leaves = {i: full.leaves[i] for i in range(n) if i // block in wanted}
+        return TiledTree(n, block, blocks, leaves)
+
+    index = data.draw(st.integers(0, n - 1))
+    assert inclusion_proof(tiled(index), index, n) == inclusion_proof(full, index, n)
+    first = data.draw(st.integers(0, n))
+    assert consistency_proof(tiled(first - 1, first), first, n) == consistency_proof(full, first, n)
+    assert tiled().root(n) == full.root(n)

@@ -19,7 +19,7 @@ from protocols.treehead import TreeHeadError, verify_cosignature
 from lims_api.core.errors import LimsError
 from lims_api.ingest.models import GatewayKey, StoredEnvelope
 
-from .merkle_log import latest_head, load_tree
+from .merkle_log import LogMismatch, latest_head, proof_tree
 from .models import Cosignature, SigningKey, TreeHead
 
 
@@ -78,7 +78,11 @@ def inclusion(session: Session, row: StoredEnvelope, size: int | None = None) ->
     if row.log_index is None or row.log_index >= head.size:
         raise ProofUnavailable(f"result {row.result_id!r} is not yet covered by a signed tree head "
                                f"(tree heads are signed every few minutes)")
-    return head, inclusion_proof(load_tree(session, head.size), row.log_index, head.size)
+    try:
+        tree = proof_tree(session, head.size, row.log_index)
+    except LogMismatch as exc:
+        raise ProofUnavailable(f"the stored log is damaged: {exc}") from exc
+    return head, inclusion_proof(tree, row.log_index, head.size)
 
 
 def consistency(session: Session, first: int, second: int) -> list[bytes]:
@@ -86,7 +90,11 @@ def consistency(session: Session, first: int, second: int) -> list[bytes]:
     if first > second:
         raise ProofUnavailable(f"first size {first} is larger than second size {second}")
     _head(session, second)
-    return consistency_proof(load_tree(session, second), first, second)
+    try:
+        tree = proof_tree(session, second, first - 1, first)
+    except LogMismatch as exc:
+        raise ProofUnavailable(f"the stored log is damaged: {exc}") from exc
+    return consistency_proof(tree, first, second)
 
 
 def receipt(session: Session, result_id: str) -> dict[str, Any]:

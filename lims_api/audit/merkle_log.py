@@ -14,22 +14,25 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from protocols.envelope import canonical
 from protocols.merkle import leaf_hash
-from protocols.merkle_proof import SubtreeHasher
+from protocols.merkle_proof import SubtreeHasher, TiledTree, blocks_needed
 from protocols.treehead import build_tree_head
 
 from lims_api.core.errors import LimsError
 from lims_api.ingest.models import StoredEnvelope
 
 from . import audit_log
-from .models import LogHead, TreeHead
+from .models import LogBlock, LogHead, TreeHead
 from .signing_key import register_key
 
 HEAD_ID = 1
+BLOCK = 256
+"""Leaves per stored block hash (``merkle_blocks``): a proof reads size / BLOCK block hashes and two or three
+blocks of leaves."""
 
 
 class LogMismatch(LimsError):
@@ -74,6 +77,36 @@ def load_tree(session: Session, size: int) -> SubtreeHasher:
     return SubtreeHasher([leaf_hash(bytes.fromhex(row.hash)) for row in rows])
 
 
+def proof_tree(session: Session, size: int, *positions: int) -> SubtreeHasher:
+    """The tree of ``size`` from stored block hashes plus the leaves a proof about ``positions`` needs."""
+    blocks = session.scalars(select(LogBlock.hash).where(LogBlock.idx < size // BLOCK).order_by(LogBlock.idx)).all()
+    if len(blocks) < size // BLOCK:  # blocks not stored yet (a log from before them): read every leaf
+        return load_tree(session, size)
+    wanted = sorted(blocks_needed(BLOCK, size, *positions))
+    ranges = [(b * BLOCK, min(size, (b + 1) * BLOCK)) for b in wanted]
+    leaves: dict[int, bytes] = {}
+    if ranges:
+        rows = session.execute(select(StoredEnvelope.log_index, StoredEnvelope.hash).where(
+            or_(*(StoredEnvelope.log_index.between(a, b - 1) for a, b in ranges))))
+        leaves = {row.log_index: leaf_hash(bytes.fromhex(row.hash)) for row in rows}
+    missing = [i for a, b in ranges for i in range(a, b) if i not in leaves]
+    if missing:
+        raise LogMismatch(f"log entry {missing[0]} is no longer stored")
+    return TiledTree(size, BLOCK, [bytes.fromhex(h) for h in blocks], leaves)
+
+
+def _store_blocks(session: Session, tree: SubtreeHasher, size: int) -> None:
+    """Check the stored block hashes against the recomputed tree and add the newly completed blocks."""
+    stored = session.scalars(select(LogBlock.hash).order_by(LogBlock.idx)).all()
+    for idx, digest in enumerate(stored):
+        if tree.hash(idx * BLOCK, (idx + 1) * BLOCK).hex() != digest:
+            raise LogMismatch(f"stored hash of log block {idx} (entries {idx * BLOCK}..{(idx + 1) * BLOCK - 1}) "
+                              f"does not match the stored entries")
+    new = [{"idx": b, "hash": tree.hash(b * BLOCK, (b + 1) * BLOCK).hex()} for b in range(len(stored), size // BLOCK)]
+    if new:
+        session.execute(insert(LogBlock), new)
+
+
 def latest_head(session: Session) -> TreeHead | None:
     """The newest signed tree head, or ``None`` before the first."""
     return session.scalar(select(TreeHead).order_by(TreeHead.size.desc()).limit(1))
@@ -94,6 +127,7 @@ def sign_tree_head(session: Session, key: Ed25519PrivateKey, now: datetime) -> T
     tree = load_tree(session, size)
     if last is not None:
         check_head(tree, last)
+    _store_blocks(session, tree, size)
     if size == (last.size if last is not None else 0):
         return TreeHeadRun("unchanged", size, last.root if last is not None else tree.root(0).hex())
     register_key(session, key)

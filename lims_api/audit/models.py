@@ -92,3 +92,13 @@ class Cosignature(Base):
     kid: Mapped[str] = mapped_column(String(16), primary_key=True)
     sig: Mapped[str] = mapped_column(String(100))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LogBlock(Base):
+    """The Merkle hash of one complete block of ``merkle_log.BLOCK`` log entries (block ``idx``), kept so that
+    proofs read block hashes instead of every leaf."""
+
+    __tablename__ = "merkle_blocks"
+
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))

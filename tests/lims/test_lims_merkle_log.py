@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from lims_api import LimsSettings, create_app
 from lims_api.__main__ import main
+from lims_api.audit import merkle_log
 from protocols.envelope import b64url_encode, key_id, public_key_bytes
 from protocols.merkle_proof import verify_consistency
 from protocols.receipt import verify_receipt
@@ -170,3 +171,31 @@ def test_a_record_with_personal_data_gets_no_public_receipt(lims: Lims, gateway:
     assert _tree_head(lims, tmp_path / "data", capsys)[0] == 0
     response = lims.client.get(f"/api/v1/log/receipts/{named['result']['id']}")
     assert response.status_code == 404 and "personal data" in response.json()["detail"]
+
+
+def test_proofs_read_stored_block_hashes_and_a_tampered_block_is_named(
+    lims: Lims, gateway: SigningGateway, tmp_path: Path, capsys: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(merkle_log, "BLOCK", 2)  # small blocks, so a handful of results spans several
+    lims.enrol(gateway)
+    envelopes = [gateway.next(verdict="negative") for _ in range(7)]
+    lims.ingest(*envelopes)
+    assert _tree_head(lims, tmp_path / "data", capsys)[0] == 0
+    assert lims.scalar("SELECT count(*) FROM merkle_blocks") == 3
+    for envelope in envelopes:
+        assert verify_receipt(_receipt(lims, envelope["result"]["id"])).ok
+    lims.ingest(gateway.next(verdict="negative"))
+    assert "signed: size 8" in _tree_head(lims, tmp_path / "data", capsys)[1]
+    proof = lims.client.get("/api/v1/log/consistency", params={"first": 7, "second": 8}).json()
+    heads = [h["tree_head"] for h in lims.client.get("/api/v1/log/tree-heads").json()["tree_heads"]]
+    verify_consistency(7, 8, bytes.fromhex(heads[0]["root"]), bytes.fromhex(heads[1]["root"]),
+                       [bytes.fromhex(p) for p in proof["path"]])
+
+    with lims.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE merkle_blocks SET hash = '" + "cd" * 32 + "' WHERE idx = 0")
+    assert "inclusion" in {c.name for c in verify_receipt(_receipt(lims, envelopes[5]["result"]["id"])).checks
+                           if not c.ok}
+    lims.ingest(gateway.next(verdict="negative"))
+    code, out = _tree_head(lims, tmp_path / "data", capsys)
+    assert code == 2 and "stored hash of log block 0 (entries 0..1) does not match" in out
