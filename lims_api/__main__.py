@@ -70,6 +70,13 @@ def _settings(args: argparse.Namespace) -> LimsSettings:
     return with_admin_token_file(LimsSettings(**{k: v for k, v in overrides.items() if v is not None}))
 
 
+def uvicorn_options(settings: LimsSettings) -> dict[str, Any]:
+    """Proxy handling: ``X-Forwarded-For``/``-Proto`` are believed only from ``trusted_proxies``, else ignored."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(settings.trusted_proxies)}
+
+
 def _serve(settings: LimsSettings, host: str, port: int) -> None:
     import uvicorn
 
@@ -79,7 +86,7 @@ def _serve(settings: LimsSettings, host: str, port: int) -> None:
 
     init_db(settings.resolved_database_url())
     load_or_create_key(settings.data_dir)  # the checkpoint signing key exists from the first start
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", **uvicorn_options(settings))
 
 
 def _export(settings: LimsSettings, args: argparse.Namespace) -> None:

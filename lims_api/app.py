@@ -18,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from .audit import log_router
 from .audit.log_scheduler import run_periodically
 from .audit.signing_key import load_or_create_key
+from .audit.signing_key import derived_secret, load_or_create_key
 from .core.body_limit import BodyLimit
 from .core.db import make_engine, make_sessionmaker
 from .core.openapi_doc import install_error_docs
@@ -75,6 +76,7 @@ def create_app(settings: LimsSettings) -> FastAPI:
     install_filters(app.state.templates.env, settings.timezone)
     app.state.notifier = ChangeNotifier()
     app.state.password_hasher = make_hasher(settings.password_time_cost, settings.password_memory_kib)
+    app.state.client_hash_key = derived_secret(load_or_create_key(settings.data_dir), "client-hash")
     app.state.login_throttle = LoginThrottle(settings.login_failures_per_account, settings.login_failures_per_client,
                                              settings.login_failure_window_s)
     app.state.password_slots = PasswordSlots(settings.password_hash_concurrency, settings.password_hash_wait_s)

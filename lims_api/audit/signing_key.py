@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -18,6 +19,12 @@ from lims_api.core.models import utc_now
 from .models import SigningKey
 
 KEY_FILE = "lims-checkpoint-key.pem"
+
+
+def derived_secret(key: Ed25519PrivateKey, purpose: str) -> bytes:
+    """A 32-byte secret for ``purpose`` derived from the LIMS key (domain-separated; reveals nothing of it)."""
+    raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    return hashlib.sha256(f"kuaijian/{purpose}/v1\n".encode() + raw).digest()
 
 
 def load_or_create_key(data_dir: Path) -> Ed25519PrivateKey:

@@ -35,6 +35,9 @@ class LimsSettings(BaseSettings):
     login_failures_per_client: int = Field(default=20, gt=0)
     """Failed logins from one client address within the window before its further tries get 429."""
     login_failure_window_s: float = Field(default=900.0, gt=0)
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Addresses of reverse proxies whose ``X-Forwarded-For``/``X-Forwarded-Proto`` are believed (``kuaijian lims
+    serve``); empty: the headers are ignored and the peer address is the client."""
     session_cookie_secure: bool | None = None
     """``Secure`` flag of the session cookie: ``None`` sets it when the request came over HTTPS (as the
     server sees it: behind a TLS-terminating proxy set ``true``, or trust the proxy's headers)."""

@@ -9,6 +9,7 @@ database, so it holds across worker processes.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import unicodedata
 from datetime import datetime, timedelta
 
@@ -31,9 +32,10 @@ class RateLimited(RequestError):
     """The client sent ``RATE_LIMIT`` requests within ``RATE_WINDOW`` already."""
 
 
-def client_hash(address: str) -> str:
-    """SHA-256 of the client address: enough to count, without keeping the address."""
-    return hashlib.sha256(address.encode("utf-8")).hexdigest()
+def client_hash(address: str, key: bytes) -> str:
+    """HMAC-SHA256 of the client address under the server's secret ``key``: enough to count requests from one
+    client, and not reversible by trying the few billion addresses (an unkeyed hash would be)."""
+    return hmac.new(key, address.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def visible_request(session: Session, principal: Principal, request_id: int, lock: bool = False) -> TestRequest | None:
@@ -56,12 +58,13 @@ def queue(session: Session, principal: Principal, status: str | None = None) -> 
     return list(session.scalars(query))
 
 
-def submit(session: Session, body: PublicRequestIn, address: str, now: datetime) -> TestRequest:
-    """Store a public request after the site check and the per-client rate limit."""
+def submit(session: Session, body: PublicRequestIn, address: str, now: datetime, key: bytes) -> TestRequest:
+    """Store a public request after the site check and the per-client rate limit (clients told apart by
+    ``client_hash(address, key)``)."""
     site = session.get(Site, body.site_id)
     if site is None:
         raise RequestError(f"site {body.site_id!r} does not exist")
-    who = client_hash(address)
+    who = client_hash(address, key)
     recent = session.scalar(
         select(func.count()).select_from(TestRequest)
         .where(TestRequest.client_hash == who, TestRequest.created_at > now - RATE_WINDOW)

@@ -45,7 +45,7 @@ def submit(body: PublicRequestIn, request: Request, session: SessionDep) -> Publ
     """Propose a product to be tested at a market (no account needed; 5 per hour per client)."""
     address = request.client.host if request.client else "unknown"
     try:
-        row = desk.submit(session, body, address, utc_now())
+        row = desk.submit(session, body, address, utc_now(), request.app.state.client_hash_key)
     except desk.RateLimited as exc:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc), headers={"Retry-After": "3600"}) from exc
     except RequestError as exc:

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from lims_api.core.schemas import Rfc3339
+from lims_api.core.text import PublicLine, PublicLines
 
 
 class CaseActionIn(BaseModel):
@@ -62,9 +63,9 @@ class PublicRequestIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"product": "韭菜", "site_id": "yz-market-07", "note": "最近买的韭菜味道不对"}]})
-    product: str = Field(min_length=1, max_length=100)
+    product: PublicLine = Field(min_length=1, max_length=100)
     site_id: str = Field(min_length=1, max_length=64)
-    note: str | None = Field(default=None, max_length=500)
+    note: PublicLines | None = Field(default=None, max_length=500)
 
 
 class PublicRequestOut(BaseModel):

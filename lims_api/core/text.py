@@ -1,0 +1,39 @@
+"""Text typed by the public (a product name, a note): normalised and checked before it is stored or shown."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+INVISIBLE = frozenset({"Cc", "Cf", "Co", "Cs", "Cn"})
+"""Unicode categories refused: controls, format characters (bidi overrides...), private use, unassigned."""
+
+
+def _visible(value: str, keep_newlines: bool) -> str:
+    text = "".join(ch for ch in unicodedata.normalize("NFC", value) if ch not in ZERO_WIDTH)
+    allowed = "\n" if keep_newlines else ""
+    for position, char in enumerate(text):
+        if unicodedata.category(char) in INVISIBLE and char not in allowed and not char.isspace():
+            raise ValueError(f"character U+{ord(char):04X} at position {position} is not allowed (control/format)")
+    lines = [" ".join(line.split()) for line in text.split("\n")] if keep_newlines else [" ".join(text.split())]
+    cleaned = "\n".join(line for line in lines if line)
+    if not cleaned:
+        raise ValueError("must contain visible characters")
+    return cleaned
+
+
+def public_line(value: str) -> str:
+    """NFC, zero-width characters dropped, whitespace runs made one space, trimmed; controls refused."""
+    return _visible(value, keep_newlines=False)
+
+
+def public_lines(value: str) -> str:
+    """Like :func:`public_line`, keeping line breaks (empty lines dropped)."""
+    return _visible(value, keep_newlines=True)
+
+
+PublicLine = Annotated[str, AfterValidator(public_line)]
+PublicLines = Annotated[str, AfterValidator(public_lines)]
