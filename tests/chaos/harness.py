@@ -80,7 +80,7 @@ def outbox_of(config: Path) -> Path:
 def drained(lims: LimsProcess, outbox: Path) -> bool:
     """Nothing pending and the LIMS holds every envelope the gateway wrote."""
     counts = outbox_counts(outbox)
-    return counts.pending == 0 and counts.last_seq > 0 and stored_count(lims.lims.url) == counts.last_seq
+    return counts.pending == 0 and counts.last_seq > 0 and stored_count(lims.lims) == counts.last_seq
 
 
 def wait_drained(lims: LimsProcess, outbox: Path, alive: Callable[[], list[Child]], timeout: float = 60) -> None:

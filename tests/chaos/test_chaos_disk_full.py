@@ -68,7 +68,7 @@ def test_outbox_filesystem_full_stops_acks_says_why_and_recovers(tmp_path, logs,
     gateway = start_gateway(config, logs)
     try:
         alive = lambda: [gateway]  # noqa: E731
-        wait_until(lambda: stored_count(lims_process.lims.url) >= 20, 60, "the first results", alive=alive)
+        wait_until(lambda: stored_count(lims_process.lims) >= 20, 60, "the first results", alive=alive)
         filler = fill(small_fs)
         log = gateway.log_path
         wait_until(lambda: "outbox cannot store results" in log.read_text(), 60, "the outbox error in the log",

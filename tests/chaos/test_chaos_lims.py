@@ -26,8 +26,8 @@ def test_lims_down_then_back_the_backlog_drains(tmp_path, logs, lims_process):
     outbox = outbox_of(config)
     gateway = start_gateway(config, logs)
     try:
-        url = lims_process.lims.url
-        wait_until(lambda: stored_count(url) >= 30, 60, "the first results at the LIMS", alive=lambda: [gateway])
+        lims = lims_process.lims
+        wait_until(lambda: stored_count(lims) >= 30, 60, "the first results at the LIMS", alive=lambda: [gateway])
         lims_process.terminate()
         down_at = time.monotonic()
         wait_until(lambda: outbox_counts(outbox).pending >= BACKLOG and time.monotonic() - down_at >= OUTAGE_S,
@@ -35,7 +35,7 @@ def test_lims_down_then_back_the_backlog_drains(tmp_path, logs, lims_process):
         counts = outbox_counts(outbox)
         lims_process.start()
         back_at = time.monotonic()
-        wait_until(lambda: stored_count(url) >= counts.last_seq, 90, f"the backlog up to seq {counts.last_seq}",
+        wait_until(lambda: stored_count(lims) >= counts.last_seq, 90, f"the backlog up to seq {counts.last_seq}",
                    alive=lambda: [gateway, lims_process.lims.child])
         drain_s = time.monotonic() - back_at
         wait_until(lambda: acked_through(sim, RESULTS), 120, "the reader's last result acked", alive=lambda: [gateway])

@@ -37,14 +37,14 @@ def test_broker_killed_and_restarted_with_the_lims_bridge_running(tmp_path, logs
     gateway = start_gateway(config, logs)
     try:
         alive = lambda: [gateway, bridge]  # noqa: E731
-        url = lims_process.lims.url
-        wait_until(lambda: stored_count(url) >= 50, 90, "results through the broker", alive=alive)
+        lims = lims_process.lims
+        wait_until(lambda: stored_count(lims) >= 50, 90, "results through the broker", alive=alive)
         assert broker.process is not None
         broker.process.kill()  # killed, not stopped: what it had not persisted is gone
         broker.process.wait(10)
-        held = stored_count(url)
+        held = stored_count(lims)
         broker.start()
-        wait_until(lambda: stored_count(url) >= held + 20, 90, "results through the restarted broker", alive=alive)
+        wait_until(lambda: stored_count(lims) >= held + 20, 90, "results through the restarted broker", alive=alive)
         wait_until(lambda: acked_through(sim, RESULTS), 120, "the reader's last result", alive=alive)
         wait_drained(lims_process, outbox, alive)
     finally:

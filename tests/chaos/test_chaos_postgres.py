@@ -53,10 +53,10 @@ def test_postgres_restarted_fast_and_immediate_mid_stream(tmp_path, logs, lims_o
     try:
         alive = lambda: [gateway, lims.lims.child]  # noqa: E731
         for mode, before in (("fast", 50), ("immediate", 150)):
-            wait_until(lambda: stored_count(lims.lims.url) >= before, 90, f"{before} results stored", alive=alive)
+            wait_until(lambda: stored_count(lims.lims) >= before, 90, f"{before} results stored", alive=alive)
             cluster.restart(mode)
-            held = stored_count(lims.lims.url)
-            wait_until(lambda: stored_count(lims.lims.url) >= held + 20, 90, f"storing again after -m {mode}",
+            held = stored_count(lims.lims)
+            wait_until(lambda: stored_count(lims.lims) >= held + 20, 90, f"storing again after -m {mode}",
                        alive=alive)
             restarts.append(f"-m {mode} at {held}")
         wait_until(lambda: acked_through(sim, RESULTS), 120, "the reader's last result", alive=alive)

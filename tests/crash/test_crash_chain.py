@@ -52,7 +52,7 @@ def lims_outage(lims: LimsProcess, outbox: Path, killer: GatewayKiller) -> int:
     backlog = outbox_counts(outbox).pending
     lims.start()
     buffered = outbox_counts(outbox).last_seq
-    wait_until(lambda: stored_count(lims.lims.url) >= buffered, 90, f"the backlog up to seq {buffered} to drain",
+    wait_until(lambda: stored_count(lims.lims) >= buffered, 90, f"the backlog up to seq {buffered} to drain",
                tick=killer.tick, alive=lambda: [killer.gateway, lims.lims.child])
     return backlog
 
@@ -67,8 +67,8 @@ def database_restart(lims: LimsProcess, killer: GatewayKiller) -> str:
         lims.kill()
         lims.start()
         what = "SQLite LIMS killed and restarted"
-    before = stored_count(lims.lims.url)
-    wait_until(lambda: stored_count(lims.lims.url) >= before + 20, 60, "the LIMS to store again after " + what,
+    before = stored_count(lims.lims)
+    wait_until(lambda: stored_count(lims.lims) >= before + 20, 60, "the LIMS to store again after " + what,
                tick=killer.tick, alive=lambda: [killer.gateway, lims.lims.child])
     return what
 
@@ -110,9 +110,9 @@ def test_chain_survives_kills_outage_and_db_restart(tmp_path: Path, logs: Path, 
         kills_reach(KILLS)
 
         wait_for_simulators(fleet, simulators, logs, [killer.gateway, lims_process.lims.child])
-        url = lims_process.lims.url
-        poll_until(lambda: stored_count(url) >= total, 60, alive=alive)  # short of it: the tally says what is lost
-        wait_until(lambda: (box := outbox_counts(outbox)).pending == 0 and stored_count(url) == box.last_seq,
+        lims = lims_process.lims
+        poll_until(lambda: stored_count(lims) >= total, 60, alive=alive)  # short of it: the tally says what is lost
+        wait_until(lambda: (box := outbox_counts(outbox)).pending == 0 and stored_count(lims) == box.last_seq,
                    60, "the LIMS to hold every envelope of the gateway", alive=alive)
         simulators["sim-astm"].stop()
         delivered = astm_delivered(simulators["sim-astm"].log_path)
