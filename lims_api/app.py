@@ -31,12 +31,13 @@ from .ingest import heartbeat_router, results_router, router as ingest_router
 from .pages import board_router, case_router, console_router, flagged_router, notice_router, request_router, site_router
 from .pages import result_router
 from .pages.filters import install_filters
-from .people import admin_router, auth_router, gateways_router, technicians_router
+from .people import account_router, admin_router, auth_router, gateways_router, technicians_router
 from .people.auth import make_hasher
 from .people.login_throttle import LoginThrottle
 from .people.password_slots import PasswordSlots
 
-ROUTERS = (auth_router, admin_router, gateways_router, technicians_router, heartbeat_router, ingest_router,
+ROUTERS = (auth_router, account_router, admin_router, gateways_router, technicians_router, heartbeat_router,
+           ingest_router,
            results_router, cases_router, requests_router, site_router, board_router, case_router, request_router,
            notice_router, console_router, flagged_router, evidence_router, log_router,
            result_router)

@@ -26,6 +26,8 @@ from .models import AuthToken, User, UserSite
 Role = Literal["technician", "manager", "regulator", "admin", "public"]
 USER_ROLES: tuple[Role, ...] = ("technician", "manager", "regulator", "admin")
 SESSION_TTL = timedelta(hours=12)
+API_TOKEN_TTL = timedelta(days=365)
+"""API tokens expire too: a forgotten script's token does not stay valid for ever (mint a new one)."""
 _hasher = PasswordHasher()
 
 
@@ -94,7 +96,7 @@ def issue_token(
     secret = secrets.token_urlsafe(32)
     row = AuthToken(
         user_id=user.id, token_hash=token_digest(secret), kind=kind, label=label, created_at=now,
-        expires_at=now + SESSION_TTL if kind == "session" else None,
+        expires_at=now + (SESSION_TTL if kind == "session" else API_TOKEN_TTL),
     )
     session.add(row)
     session.flush()

@@ -74,14 +74,14 @@ def logout(principal: Signed, request: Request, session: SessionDep) -> None:
 
 @router.post("/api/v1/auth/tokens", response_model=TokenResponse, status_code=status.HTTP_201_CREATED)
 def create_api_token(body: ApiTokenRequest, principal: Signed, session: SessionDep) -> TokenResponse:
-    """A non-expiring API token for the calling user (for dashboards and scripts); shown once."""
+    """An API token for the calling user (dashboards, scripts), valid for 365 days; shown once."""
     user = session.get(User, principal.user_id) if principal.user_id is not None else None
     if user is None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the bootstrap admin token cannot mint API tokens")
     secret, row = issue_token(session, user, "api", utc_now(), label=body.label)
     audit_log.append(session, principal.actor, "auth.api_token", f"user:{user.username}", {"label": body.label})
     session.commit()
-    return TokenResponse(token=secret, kind="api", role=user.role, expires_at=None)
+    return TokenResponse(token=secret, kind="api", role=user.role, expires_at=row.expires_at)
 
 
 def _safe_next(target: str) -> str:
