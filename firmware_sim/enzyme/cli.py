@@ -55,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
         help=f"with --runs: wait at most SEC for the host to ack everything (default: no limit); "
         f"exit {EXIT_UNACKED} if it did not",
     )
+    parser.add_argument("--hold", action="store_true",
+                        help="with --runs: keep the port open after the last run until signalled")
     return parser
 
 
@@ -96,6 +98,8 @@ def main(argv: list[str]) -> int:
             runs = sim.serve(args.interval, args.runs, truth_log)
             if args.ack and args.runs:
                 sim.wait_until_acked(args.linger)
+            while args.hold and args.runs and not sim.stopped:
+                sim.wait_until(lambda: sim.stopped, 3600.0)
             unacked = sum(len(channels) for channels in sim.unacked().values())
             signalled = sim.stopped
     finally:

@@ -62,7 +62,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def room_gateway(folder: Path, *, channels: int = 2, interval_s: float = 2.0, seed: int = 7,
+def room_gateway(folder: Path, *, channels: int = 2, interval_s: float = 2.0, seed: int = 7, runs: int = 0,
                  labels: Sequence[SampleLabel] = (), lims_url: str = "http://127.0.0.1:9",
                  room_page: dict[str, object] | None = None,
                  on_key: Callable[[Ed25519PrivateKey], None] = lambda key: None) -> Iterator[RoomGateway]:
@@ -70,7 +70,8 @@ def room_gateway(folder: Path, *, channels: int = 2, interval_s: float = 2.0, se
 
     ``labels`` are queued in the outbox before anything starts, as if typed on the page earlier;
     ``on_key`` gets the gateway's new key before the daemon starts (to enrol it at ``lims_url``);
-    ``room_page`` adds keys to the ``[room_page]`` table.
+    ``room_page`` adds keys to the ``[room_page]`` table; ``runs`` > 0 stops the simulator's runs there
+    (its port stays open).
     """
     link = folder / "ttyEI01"
     generate_key_file(folder / "gateway.key")
@@ -93,7 +94,7 @@ def room_gateway(folder: Path, *, channels: int = 2, interval_s: float = 2.0, se
     simulator_log, daemon_log = (folder / "simulator.log").open("ab"), (folder / "daemon.log").open("ab")
     simulator = subprocess.Popen(
         [sys.executable, "-m", "firmware_sim", "enzyme", "--link", str(link), "--interval", str(interval_s),
-         "--channels", str(channels), "--seed", str(seed)], cwd=ROOT, stdout=simulator_log, stderr=simulator_log)
+         "--channels", str(channels), "--seed", str(seed), "--runs", str(runs), "--hold"], cwd=ROOT, stdout=simulator_log, stderr=simulator_log)
     daemon = None
     try:
         _wait_for(link.exists, 10, "the simulator's pty")

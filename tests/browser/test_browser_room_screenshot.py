@@ -30,7 +30,7 @@ LABELS = [
 
 def test_browser_room_screenshot(page: Page, tmp_path):
     # seed 5: run 1 has positives on channels 2 and 3 (invalid rows: tests/gateway/test_gw_room_rows.py)
-    with room_gateway(tmp_path, channels=4, interval_s=1.5, seed=5, labels=LABELS) as gateway:
+    with room_gateway(tmp_path, channels=4, interval_s=1.5, seed=5, runs=3, labels=LABELS) as gateway:
         page.goto(gateway.url)
         expect(page.locator("tr.result")).to_have_count(12, timeout=30_000)  # three runs of four channels
         positive = page.locator("tr.verdict-positive .verdict").first
