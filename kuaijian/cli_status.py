@@ -73,9 +73,17 @@ def _print_tables(status: dict[str, Any], console: Console) -> None:
                          ("last upload", uplink.get("last_upload_at")), ("uplink error", uplink.get("last_error")),
                          ("pending", backlog.get("pending")), ("delivered", backlog.get("delivered")),
                          ("rejected", backlog.get("rejected")), ("last seq", backlog.get("last_seq")),
-                         ("last delivered at", backlog.get("last_delivered_at"))]:
+                         ("last delivered at", backlog.get("last_delivered_at")), ("outbox", _outbox(status))]:
         summary.add_row(label, _text(value))
     console.print(summary)
+
+
+def _outbox(status: dict[str, Any]) -> str | None:
+    """``ok``, or ``FAILING: <why>`` (red) while the outbox cannot store results (disk full)."""
+    outbox = status.get("outbox") or {}
+    if outbox.get("state") == "failing":
+        return f"[red]FAILING: {outbox.get('error')}[/red]"
+    return outbox.get("state")
 
 
 def _calibration(due: str | None, today: date) -> str:

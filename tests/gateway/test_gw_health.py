@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import logging
 import os
 import signal
@@ -98,8 +99,10 @@ def test_skewed_instrument_is_flagged_recorded_and_served(tmp_path, key_path, li
     assert (by_id["ei-01"]["clock_skew_s"], by_id["ei-02"]["clock_skew_s"], by_id["ei-01"]["results"]) == (-3600, 120, 3)
     assert by_id["ei-03"]["last_error"] == "disabled in the config"
     assert (shown["backlog"]["pending"], shown["backlog"]["delivered"], shown["backlog"]["last_seq"]) == (0, 5, 5)
+    assert shown["outbox"] == {"state": "ok", "error": None}
     table = CliRunner().invoke(gateway_app, ["status", "--config", str(path)])
     assert table.exit_code == 0 and "ei-01" in table.output and "-3600" in table.output
+    assert re.search(r"outbox\s+.\s*ok", table.output), table.output
 
 
 def _status_shows(folder: Path, *, delivered: int) -> bool:
