@@ -18,6 +18,7 @@ NOTICE_TEXT: dict[str, tuple[str, str]] = {
     "notice.view_day": ("查看", "View"),
     "board.more_positives": ("今日共 {total} 条阳性，此处列出最近 {shown} 条。", "{total} positives today; the newest {shown} are listed."),
     "board.all_positives": ("查看全部阳性", "All positives"),
+    "qc.more_lots": ("另 {n} 个批号", "{n} more lots"),
     "flag.kit_expired": ("试剂过期", "Kit expired"),
     "flag.unlabelled": ("未标记", "Unlabelled"),
     "flag.calibration_overdue": ("校准过期", "Calibration overdue"),
