@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from protocols.plausibility import OPERATOR_NOT_ENROLLED, OUTSIDE_OPENING_HOURS, REPLAYED_MEASUREMENT, REPLAYED_RAW
@@ -40,7 +40,7 @@ class _New:
 
 @dataclass
 class _Known:
-    """A stored result's fingerprint and where it is, for matching within and across batches."""
+    """Stored results sharing one fingerprint: the first of them, where it is, and how many there are."""
 
     envelope_id: int
     where: str
@@ -48,6 +48,7 @@ class _Known:
     measurement: str | None
     sample: str
     item: str
+    count: int = 1
 
 
 def _new_envelopes(session: Session, keys: Sequence[tuple[str, int]]) -> list[_New]:
@@ -94,27 +95,34 @@ def _earlier(session: Session, new: list[_New]) -> list[_Known]:
     condition = ResultFingerprint.raw_sha256.in_(raws)
     if measurements:
         condition = or_(condition, ResultFingerprint.measurement_key.in_(measurements))
+    fp = ResultFingerprint
+    groups = (select(fp.raw_sha256, fp.measurement_key, fp.sample_key, fp.item,
+                     func.min(fp.envelope_id).label("first"), func.count().label("n"))
+              .where(condition).group_by(fp.raw_sha256, fp.measurement_key, fp.sample_key, fp.item).subquery())
     rows = session.execute(
-        select(ResultFingerprint, StoredEnvelope.gateway_id, StoredEnvelope.seq)
-        .join(StoredEnvelope, StoredEnvelope.id == ResultFingerprint.envelope_id).where(condition)
+        select(groups, StoredEnvelope.gateway_id, StoredEnvelope.seq)
+        .join(StoredEnvelope, StoredEnvelope.id == groups.c.first)
     ).all()
-    return [_Known(fp.envelope_id, f"{gateway} seq {seq}", fp.raw_sha256, fp.measurement_key, fp.sample_key, fp.item)
-            for fp, gateway, seq in rows]
+    return [_Known(row.first, f"{row.gateway_id} seq {row.seq}", row.raw_sha256, row.measurement_key, row.sample_key,
+                   row.item, row.n) for row in rows]
 
 
 def _replay_flags(new: _New, known: list[_Known]) -> list[tuple[int, str, str]]:
-    """(envelope id, code, detail) for the new result and each earlier one it repeats."""
+    """(envelope id, code, detail): the new result names the first it repeats (and how many more); that
+    first one is flagged too when this is its first repeat. At most two rows per code, however many repeats."""
     me = new.print
-    where = f"{new.gateway} seq {new.seq}"
+    raw = [k for k in known if k.raw == me.raw_sha256 and (k.sample != me.sample_key or k.item == me.item)]
+    values = [k for k in known if k not in raw and me.measurement_key is not None
+              and k.measurement == me.measurement_key and k.sample != me.sample_key]
     flags = []
-    for other in known:
-        if other.raw == me.raw_sha256 and (other.sample != me.sample_key or other.item == me.item):
-            flags += [(new.id, REPLAYED_RAW, f"same raw bytes as {other.where}"),
-                      (other.envelope_id, REPLAYED_RAW, f"same raw bytes as {where}")]
-        elif (me.measurement_key is not None and other.measurement == me.measurement_key
-              and other.sample != me.sample_key):
-            flags += [(new.id, REPLAYED_MEASUREMENT, f"same raw values as {other.where}"),
-                      (other.envelope_id, REPLAYED_MEASUREMENT, f"same raw values as {where}")]
+    for code, what, matches in ((REPLAYED_RAW, "raw bytes", raw), (REPLAYED_MEASUREMENT, "raw values", values)):
+        if not matches:
+            continue
+        first, total = min(matches, key=lambda k: k.envelope_id), sum(k.count for k in matches)
+        more = f" and {total - 1} more" if total > 1 else ""
+        flags.append((new.id, code, f"same {what} as {first.where}{more}"))
+        if total == 1:
+            flags.append((first.envelope_id, code, f"same {what} as {new.gateway} seq {new.seq}"))
     return flags
 
 

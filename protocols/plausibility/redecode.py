@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import math
 from collections.abc import Callable
 from decimal import Decimal
@@ -59,7 +60,7 @@ def _enzyme(result: TestResult, raw: bytes) -> Stated:
 
 
 def _modbus(result: TestResult, raw: bytes) -> Stated:
-    profile = modbus_profile.load_builtin(str(_extra(result, "profile")))
+    profile = _modbus_profile(str(_extra(result, "profile")))
     try:
         reading = modbus_profile.interpret(profile, modbus_profile.decode_block(
             profile, modbus_profile.registers_from_bytes(raw)))
@@ -70,7 +71,7 @@ def _modbus(result: TestResult, raw: bytes) -> Stated:
 
 
 def _line(result: TestResult, raw: bytes) -> Stated:
-    profile = line_profile.load_builtin(str(_extra(result, "profile")))
+    profile = _line_profile(str(_extra(result, "profile")))
     decoder = line_profile.LineDecoder(profile)
     decoder.receive_data(raw)
     event = decoder.next_event()
@@ -99,6 +100,14 @@ def _astm(result: TestResult, raw: bytes) -> Stated:
     return {"value": evaluation.value, "verdict": evaluation.verdict}
 
 
+_modbus_profile = functools.cache(modbus_profile.load_builtin)
+_line_profile = functools.cache(line_profile.load_builtin)
+_builtin = {"modbus_profile": functools.cache(lambda: frozenset(modbus_profile.builtin_names())),
+            "serial_line_profile": functools.cache(lambda: frozenset(line_profile.builtin_names()))}
+"""Shipped profiles and tables are parsed once per process: re-decoding runs on every stored result."""
+
+
+@functools.cache
 def _astm_limits() -> dict[str, astm.ItemLimit]:
     package, name = astm.DEFAULT_LIMITS_RESOURCE
     return astm.parse_limits((resources.files(package) / name).read_text("utf-8"))
@@ -140,11 +149,8 @@ def checkable(result: TestResult) -> bool:
     """True when protocols/ can decode this result's raw bytes (known driver, shipped profile)."""
     if result.instrument.driver not in DECODERS:
         return False
-    if result.instrument.driver == "modbus_profile":
-        return _extra(result, "profile") in modbus_profile.builtin_names()
-    if result.instrument.driver == "serial_line_profile":
-        return _extra(result, "profile") in line_profile.builtin_names()
-    return True
+    names = _builtin.get(result.instrument.driver)
+    return names is None or _extra(result, "profile") in names()
 
 
 def redecode_flags(result: TestResult) -> list[str]:

@@ -22,7 +22,7 @@ def reading(name: str, stall: str, minutes_ago: float, **changes: object) -> dic
             **enzyme(**changes)}  # type: ignore[arg-type]
 
 
-def test_flagged_view_shows_counts_flags_and_snapshots(page: Page, tmp_path):
+def test_flagged_view_screenshot_with_counts_flags_and_snapshots(page: Page, tmp_path):
     with live_lims(tmp_path) as lims:
         a, b, _ = seed_places(lims)
         lims.user("tech-0031", "technician", sites=(a.site["id"], b.site["id"]))

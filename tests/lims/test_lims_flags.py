@@ -98,6 +98,11 @@ def test_the_same_raw_bytes_on_another_sample_in_another_room_flag_both(lims: Li
     lims.ingest(other_room.next(**enzyme(delta_t="0.1545", sample={"id": "S-2", "name": "菠菜", "barcode": None})))
     assert flags(lims, "gw-yz-market-07-b", 1) == [("lims", "replayed_raw", "same raw bytes as gw-yz-market-07 seq 1")]
     assert flags(lims, gateway.gateway, 1) == [("lims", "replayed_raw", "same raw bytes as gw-yz-market-07-b seq 1")]
+    lims.ingest(other_room.next(**enzyme(delta_t="0.1545", sample={"id": "S-3", "name": "芹菜", "barcode": None})),
+                other_room.next(**enzyme(delta_t="0.1545", sample={"id": "S-4", "name": "韭菜", "barcode": None})))
+    assert flags(lims, "gw-yz-market-07-b", 3) == [
+        ("lims", "replayed_raw", "same raw bytes as gw-yz-market-07 seq 1 and 2 more")]
+    assert len(flags(lims, gateway.gateway, 1)) == 1  # the first is flagged once, not once per repeat
 
 
 def test_one_message_of_several_items_for_one_sample_is_not_a_replay(lims: Lims, gateway: SigningGateway):
