@@ -80,6 +80,7 @@ def _store_alone(session: Session, line: Line, now: datetime, limit: RejectLimit
     for attempt in (1, 2):
         try:
             decisions = store_lines(session, [line], verify_ahead(session, [line], now), now, limit)
+            _batch_hooks(session, decisions, now)
             session.commit()
             return decisions
         except IntegrityError:
@@ -104,6 +105,7 @@ def _store(session: Session, lines: list[Line], now: datetime, limit: RejectLimi
     late = list(limit.late)
     try:
         decisions = store_lines(session, lines, verdicts, now, limit)
+        _batch_hooks(session, decisions, now)
         session.commit()
         return decisions
     except (IntegrityError, DataError):
@@ -126,14 +128,11 @@ def ingest_batch(
     session: Session, body: bytes, max_rejected: int | None, clock: Callable[[], datetime] = utc_now
 ) -> IngestResponse:
     """Like :func:`ingest_ndjson`, but stop after ``max_rejected`` rejected lines and say how many were left."""
-    answer = store_batch(session, body, max_rejected, clock())
-    flag_batch(session, [(r.gateway, r.seq) for r in answer.results if r.status == "stored" and r.gateway and r.seq],
-               clock())
-    return answer
+    return store_batch(session, body, max_rejected, clock())
 
 
 def store_batch(session: Session, body: bytes, max_rejected: int | None, now: datetime) -> IngestResponse:
-    """Check and store the body's lines (committed), without plausibility flags."""
+    """Check and store the body's lines, each stored batch committed with what its batch hooks added."""
     answers: dict[int, LineResult] = {}
     lines: list[Line] = []
     numbers: list[int] = []
@@ -166,14 +165,15 @@ def _stopped(after_line: int, unprocessed: int, rejected: int) -> IngestStopped:
     return IngestStopped(after_line=after_line, unprocessed=unprocessed, reason=reason)
 
 
-def flag_batch(session: Session, keys: list[tuple[str, int]], now: datetime) -> None:
-    """The batch hooks (plausibility flags) on the stored envelopes, committed; a fault here loses no envelope."""
+def _batch_hooks(session: Session, decisions: list[Decision], now: datetime) -> None:
+    """The batch hooks (plausibility flags) in the storing transaction, inside a savepoint: what they add
+    commits with the envelopes (no second commit), and a fault in them rolls back only their rows."""
+    keys = [(d.checked.gateway, d.checked.seq) for d in decisions if d.rejected is None and d.outcome == "stored"]
     if not keys:
         return
     try:
-        run_batch_hooks(session, keys, now)
-        session.commit()
+        with session.begin_nested():
+            run_batch_hooks(session, keys, now)
     except Exception:
-        session.rollback()
-        logger.exception("batch hooks failed for %d stored envelope(s); they stay stored", len(keys),
+        logger.exception("batch hooks failed for %d stored envelope(s); they are stored without", len(keys),
                          extra={"envelopes": [f"{gateway}/{seq}" for gateway, seq in keys][:20]})

@@ -39,7 +39,7 @@ def test_an_image_is_kept_only_when_named_by_a_stored_result_and_matching_its_ha
     assert put(lims, sha, image)[0] == 201
     assert put(lims, sha, image)[0] == 200  # a retried upload is answered, not stored twice
     assert lims.scalar("SELECT count(*) FROM evidence_files") == 1
-    assert lims.client.put("/api/v1/evidence/XYZ", content=image).status_code == 422
+    assert lims.client.put("/api/v1/evidence/XYZ", content=image, headers={"Content-Type": "image/png"}).status_code == 422
 
 
 def test_the_flags_of_a_day_with_evidence_for_regulators_and_admins_only(lims: Lims, gateway: SigningGateway):

@@ -31,7 +31,8 @@ def _seed(lims: Lims, gateway: SigningGateway) -> tuple[bytes, bytes]:
     uploaded, missing = png_image(11), png_image(12)
     lims.ingest(gateway.next(**enzyme(), **named(uploaded)),
                 gateway.next(**enzyme(operator="nobody"), **named(missing)))
-    answer = lims.client.put(f"/api/v1/evidence/{hashlib.sha256(uploaded).hexdigest()}", content=uploaded)
+    answer = lims.client.put(f"/api/v1/evidence/{hashlib.sha256(uploaded).hexdigest()}", content=uploaded,
+                             headers={"Content-Type": "image/png"})
     assert answer.status_code == 201, answer.text
     return uploaded, missing
 

@@ -9,11 +9,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from firmware_sim.enzyme._encoder import channel_frame
 from lims_api.evidence import flag_stored
+from lims_api.ingest import hooks
+from lims_api.ingest.service import store_batch
 
 from .conftest import ndjson
 
@@ -145,24 +148,46 @@ def test_raw_bytes_that_do_not_give_the_stated_value_and_gateway_flags_are_kept(
     assert "raw_mismatch" not in public.text and "too_fast_channel" not in public.text
 
 
-def test_flags_of_a_batch_take_three_queries_whatever_its_size(lims: Lims, gateway: SigningGateway):
+def test_flags_of_a_batch_take_three_queries_whatever_its_size(lims: Lims, gateway: SigningGateway,
+                                                               monkeypatch: pytest.MonkeyPatch):
+    """The same batches stored with and without the flag hook: the hook adds three SELECTs, 2 lines or 20."""
     lims.enrol(gateway)
     lims.user(TECHNICIAN, "technician", sites=(gateway.site["id"],))
-    counts = []
-    for size in (2, 20):
+
+    def selects_storing(size: int) -> int:
         envelopes = [gateway.next(**enzyme(channel=1 + n % 4)) for n in range(size)]
-        first = envelopes[0]["seq"]
-        with Session(lims.engine) as session:
-            from lims_api.ingest.service import store_batch  # store without flagging, then flag the batch once
-            store_batch(session, ndjson(*envelopes), None, datetime.now(UTC))
-            selects: list[str] = []
-            listener = lambda conn, cursor, sql, *args: selects.append(sql) if sql.lstrip().upper().startswith("SELECT") else None  # noqa: E731
-            event.listen(lims.engine, "before_cursor_execute", listener)
-            try:
-                flag_stored(session, [(gateway.gateway, seq) for seq in range(first, first + size)], datetime.now(UTC))
-                session.commit()
-            finally:
-                event.remove(lims.engine, "before_cursor_execute", listener)
-        counts.append(len(selects))
-    assert counts == [3, 3]
-    assert lims.scalar("SELECT count(*) FROM result_fingerprints") == 22
+        selects: list[str] = []
+
+        def listener(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+            if sql.lstrip().upper().startswith("SELECT"):
+                selects.append(sql)
+
+        event.listen(lims.engine, "before_cursor_execute", listener)
+        try:
+            with Session(lims.engine) as session:
+                store_batch(session, ndjson(*envelopes), None, datetime.now(UTC))
+        finally:
+            event.remove(lims.engine, "before_cursor_execute", listener)
+        return len(selects)
+
+    with_flags = [selects_storing(size) for size in (2, 20)]
+    monkeypatch.setattr(hooks, "_BATCH_HOOKS", [])
+    without = [selects_storing(size) for size in (2, 20)]
+    assert [a - b for a, b in zip(with_flags, without, strict=True)] == [3, 3]
+    assert lims.scalar("SELECT count(*) FROM result_fingerprints") == 22  # only the flagged batches have them
+
+
+def test_a_failing_flag_hook_leaves_the_batch_stored(lims: Lims, gateway: SigningGateway,
+                                                     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture):
+    lims.enrol(gateway)
+
+    def broken(session: Session, keys: list[tuple[str, int]], at: datetime) -> None:
+        flag_stored(session, keys, at)  # its rows are written, then the hook fails: they must go, the batch stay
+        raise RuntimeError("flag store unavailable")
+
+    monkeypatch.setattr(hooks, "_BATCH_HOOKS", [broken])
+    results = lims.ingest(gateway.next(**enzyme()), gateway.next(**enzyme()))
+    assert [r["status"] for r in results] == ["stored", "stored"]
+    assert lims.scalar("SELECT count(*) FROM envelopes") == 2
+    assert lims.scalar("SELECT count(*) FROM result_fingerprints") == 0
+    assert "batch hooks failed for 2 stored envelope(s)" in caplog.text
