@@ -117,13 +117,18 @@ def audit_monitor(
 def demo(
     results: int = typer.Option(0, help="Stop once this many results are stored at the LIMS (0: run until Ctrl-C)."),
     export: Path | None = typer.Option(None, help="After stopping, write the audit bundle here."),
-    data_dir: Path = typer.Option(Path(".demo"), help="Working folder (wiped at start)."),
+    data_dir: Path = typer.Option(Path(".demo"), help="Working folder (wiped at start unless another demo holds it)."),
     port: int = typer.Option(8700, help="LIMS HTTP port on 127.0.0.1 (0: any free port); a port in use is an error."),
+    fast: bool = typer.Option(False, "--fast", help="Simulators as fast as they go (default with --results)."),
 ) -> None:
-    """Run the whole chain on embedded defaults: LIMS, simulators, gateway; print the page URL."""
+    """Run the whole chain on embedded defaults: LIMS, simulators, gateway; print the page URL.
+
+    Until Ctrl-C it runs at a room's pace (about five tests a minute), one line per stored result.
+    """
     from .demo import run_demo
 
-    raise typer.Exit(run_demo(results=results, export=export, data_dir=data_dir, port=port, console=console))
+    raise typer.Exit(run_demo(results=results, export=export, data_dir=data_dir, port=port, console=console,
+                              fast=fast or results > 0))
 
 
 def main() -> None:

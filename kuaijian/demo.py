@@ -22,6 +22,15 @@ import tomli_w
 from rich.console import Console
 
 from .demo_evidence import REPLAY_EVERY, camera_section, start_camera, with_plausibility
+from .demo_room import (
+    CHECKPOINT_EVERY_S,
+    DemoBusy,
+    ResultPrinter,
+    at_room_pace,
+    claim_folder,
+    sign_checkpoint,
+    stopped_simulators,
+)
 from .procs import Child, ChildError, python_module, start
 
 SITE = {"id": "yz-market-07", "kind": "market", "name": "渝中区七星岗农贸市场"}
@@ -220,11 +229,17 @@ def _interrupt_on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, console: Console) -> int:
-    """Run the demo; returns the process exit code (2: the LIMS port is taken, nothing started)."""
+def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, console: Console,
+             fast: bool = True) -> int:
+    """Run the demo; returns the process exit code (2: the LIMS port or the folder is taken, nothing started)."""
     busy = port_in_use(port)
     if busy is not None:
         console.print(f"[red]demo not started:[/red] {busy}")
+        return 2
+    try:
+        folder_lock = claim_folder(data_dir)  # held until this process exits
+    except DemoBusy as exc:
+        console.print(f"[red]demo not started:[/red] {exc}")
         return 2
     signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
     shutil.rmtree(data_dir, ignore_errors=True)
@@ -237,7 +252,7 @@ def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, co
         children.append(lims.child)
         instruments = []
         for name, argv, instrument in simulators(data_dir):
-            children.append(start(name, argv, logs, ready_prefix="READY"))
+            children.append(start(name, argv if fast else at_room_pace(name, argv), logs, ready_prefix="READY"))
             instruments.append(with_plausibility(instrument))
         camera, camera_url = start_camera(logs)
         children.append(camera)
@@ -255,7 +270,7 @@ def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, co
         console.print(f"result check:     each 公示 row's QR code opens {lims.url}/public/results/<id>, verified in "
                       f"the browser (a Merkle tree head is signed every {DEMO_TREE_HEAD_MIN * 60:.0f} s)")
         console.print(f"logs in {logs}")
-        _wait_for_results(lims, results, {str(i["id"]) for i in instruments}, children, console)
+        _wait_for_results(lims, results, {str(i["id"]) for i in instruments}, children, console, data_dir)
         console.print(f"{stored_count(lims)} result(s) stored at the LIMS after {time.monotonic() - started:.1f} s")
         _stop(children[1:])
         if export is not None:
@@ -270,6 +285,7 @@ def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, co
         return 1
     finally:
         _stop(children)
+        folder_lock.close()
 
 
 def instruments_seen(lims: Lims) -> set[str]:
@@ -285,14 +301,29 @@ def instruments_seen(lims: Lims) -> set[str]:
 
 
 def _wait_for_results(lims: Lims, results: int, instruments: set[str], children: list[Child],
-                      console: Console) -> None:
-    """Block until ``results`` are stored and every instrument has delivered one (forever when 0)."""
+                      console: Console, data_dir: Path) -> None:
+    """Block until ``results`` are stored and every instrument has delivered one (forever when 0).
+
+    Prints one line per stored result and signs a checkpoint once results arrive and every
+    ``CHECKPOINT_EVERY_S``. A simulator that stops is reported as an outage; the LIMS, the gateway or
+    the camera stopping ends the demo.
+    """
+    printer = ResultPrinter(lims.url, lims.admin_token, SITE["id"], console)
+    reported: set[str] = set()
+    next_checkpoint = None
     try:
         while results <= 0 or stored_count(lims) < results or not instruments <= instruments_seen(lims):
             for child in children:
-                if child.process.poll() is not None:
+                if not child.name.startswith("sim-") and child.process.poll() is not None:
                     raise ChildError(f"{child.name} exited with {child.process.returncode}; see {child.log_path}")
-            time.sleep(0.2)
+            stopped_simulators(children, reported, console)
+            if printer.poll() and next_checkpoint is None:
+                next_checkpoint = time.monotonic()
+            if next_checkpoint is not None and time.monotonic() >= next_checkpoint:
+                sign_checkpoint(lims.db_url, data_dir, console)
+                next_checkpoint = time.monotonic() + CHECKPOINT_EVERY_S
+            time.sleep(0.5)
+        printer.poll()  # the results stored since the last round
     except KeyboardInterrupt:
         console.print("stopping…")
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import time
 import subprocess
 import sys
 from collections import Counter
@@ -26,6 +30,9 @@ def test_demo_exports_a_bundle_that_verifies(tmp_path):
                           "--data-dir", str(tmp_path / "demo")], capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "result(s) stored at the LIMS" in run.stderr
+    lines = [line for line in run.stderr.splitlines() if re.match(r"\d\d:\d\d:\d\d  \S+.*  (阴性|阳性|无效)", line)]
+    assert len(lines) >= 100, "one terminal line per stored result"
+    assert "checkpoint signed" in run.stderr
 
     verified = CliRunner().invoke(app, ["audit", "verify", str(out)])
     assert verified.exit_code == 0, verified.output
@@ -108,3 +115,42 @@ def test_demo_on_a_busy_port_says_so_and_how_to_choose_another(tmp_path):
     assert f"port {port} on 127.0.0.1 is in use" in run.stderr
     assert "kuaijian demo --port" in run.stderr and "DEMO_PORT" in run.stderr and "--port 0" in run.stderr
     assert not data_dir.exists()  # nothing started, nothing written
+
+
+def _pids_of(marker: str) -> list[int]:
+    """Processes whose command line holds ``marker`` (the demo's own simulator, by its pty path)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_a_second_demo_leaves_a_running_one_alone_and_a_stopped_simulator_is_an_outage(tmp_path):
+    folder = tmp_path / "demo"
+    log = tmp_path / "demo.log"
+    with log.open("wb") as out:
+        demo = subprocess.Popen([KUAIJIAN, "demo", "--port", "0", "--data-dir", str(folder)], stdout=out, stderr=out)
+    try:
+        deadline = time.monotonic() + 90
+        while "logs in" not in log.read_text(errors="replace"):
+            assert demo.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")
+            time.sleep(0.2)  # polling the demo's own output file for the line it prints
+        second = subprocess.run([KUAIJIAN, "demo", "--port", "0", "--data-dir", str(folder)], capture_output=True,
+                                text=True, timeout=60)
+        assert second.returncode == 2 and f"another demo (pid {demo.pid}) is running in {folder}" in second.stderr
+        assert (folder / "logs" / "lims.log").exists() and demo.poll() is None  # nothing of the first one wiped
+
+        (enzyme,) = _pids_of(str(folder / "ttyEI01"))
+        os.kill(enzyme, signal.SIGKILL)
+        while "sim-enzyme stopped" not in log.read_text(errors="replace"):
+            assert demo.poll() is None and time.monotonic() < deadline + 60, log.read_text(errors="replace")
+            time.sleep(0.2)
+        assert "the demo goes on" in log.read_text(errors="replace") and demo.poll() is None
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        assert demo.wait(60) in (0, 130), log.read_text(errors="replace")

@@ -1,0 +1,122 @@
+"""The demo as a room day: its folder held by one demo at a time, the pace of a real room, one line per
+result, a signed checkpoint, and a stopped simulator shown as an outage rather than ending the demo."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+from rich.console import Console
+
+from .procs import Child, python_module
+
+ROOM_INTERVALS_S = {"sim-enzyme": 120.0, "sim-gold-rtu": 90.0, "sim-gold-tcp": 90.0, "sim-cg8-tcp": 120.0,
+                    "sim-astm": 150.0, "sim-line": 180.0}
+"""Seconds between results of each simulator at room pace: about five tests a minute in all (the
+enzyme analyzer runs four channels at once)."""
+CHECKPOINT_EVERY_S = 600.0
+
+
+class DemoBusy(Exception):
+    """Another demo holds the folder."""
+
+
+def claim_folder(data_dir: Path) -> IO[str]:
+    """Hold ``<data_dir>.lock`` for this process (released when it exits); ``DemoBusy`` names the holder.
+
+    The lock sits beside the folder, so wiping the folder never removes the lock of a running demo.
+    """
+    lock_path = data_dir.with_name(data_dir.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = lock_path.open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise DemoBusy(f"another demo (pid {holder}) is running in {data_dir}; its folder is left alone. "
+                       f"Stop it, or run this one elsewhere: kuaijian demo --data-dir {data_dir}-2 --port 0") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+def at_room_pace(name: str, argv: list[str]) -> list[str]:
+    """``argv`` with the simulator's ``--interval`` set to its room pace (unchanged for unknown ones)."""
+    if name not in ROOM_INTERVALS_S or "--interval" not in argv:
+        return argv
+    changed = list(argv)
+    changed[changed.index("--interval") + 1] = str(ROOM_INTERVALS_S[name])
+    return changed
+
+
+class ResultPrinter:
+    """Prints one terminal line per newly stored result of the site (newest results polled from the API)."""
+
+    def __init__(self, url: str, token: str, site: str, console: Console) -> None:
+        self.url, self.token, self.site, self.console = url, token, site, console
+        self.seen: set[str] = set()
+
+    def _newest(self) -> list[dict[str, Any]]:
+        try:
+            answer = httpx.get(f"{self.url}/api/v1/results", params={"site": self.site, "limit": 100},
+                               headers={"Authorization": f"Bearer {self.token}"}, timeout=5.0)
+        except httpx.HTTPError:
+            return []
+        return answer.json()["results"] if answer.status_code == 200 else []
+
+    def poll(self) -> int:
+        """Print the results not printed yet, oldest first; returns how many."""
+        fresh = [item["result"] for item in reversed(self._newest()) if item["result"]["id"] not in self.seen]
+        for result in fresh:
+            self.seen.add(result["id"])
+            self.console.print(line_of(result), highlight=False, markup=False)
+        return len(fresh)
+
+
+def line_of(result: dict[str, Any]) -> str:
+    """``09:41:07 ei-01/2  菠菜 @A-12  有机磷…  12.5 %  阴性 [质控: negative_control] [flags]``."""
+    instrument = result.get("instrument") or {}
+    channel = instrument.get("channel")
+    where = f"{instrument.get('id', '?')}{'/' + str(channel) if channel is not None else ''}"
+    sample = result.get("sample") or {}
+    measured = result.get("measurement") or {}
+    qc = result.get("qc") or {}
+    words = {"positive": "阳性", "negative": "阴性", "invalid": "无效"}
+    parts = [str(result.get("tested_at", ""))[11:19], f"{where:<12}", f"{sample.get('name') or '（未标记）'}"
+             f"{' @' + sample['stall'] if sample.get('stall') else ''}", (result.get("test") or {}).get("item", ""),
+             f"{measured.get('value', '')} {measured.get('unit', '')}".strip(), words.get(result.get("verdict"), "?")]
+    if qc.get("control", "sample") != "sample":
+        parts.append(f"[质控 {qc['control']}]")
+    if qc.get("flags"):
+        parts.append("[" + ", ".join(qc["flags"]) + "]")
+    return "  ".join(part for part in parts if part)
+
+
+def sign_checkpoint(db_url: str, data_dir: Path, console: Console) -> None:
+    """Sign (or refresh) today's checkpoint with the LIMS key and say so; a failure is reported, not fatal."""
+    done = subprocess.run(python_module("lims_api", "checkpoint", "--db", db_url, "--data-dir", str(data_dir)),
+                          capture_output=True, text=True)
+    last = (done.stdout.strip().splitlines() or [""])[-1]
+    if done.returncode == 0:
+        console.print(f"[green]checkpoint signed[/green] {last}")
+    else:
+        console.print(f"[red]checkpoint failed[/red] {done.stderr.strip().splitlines()[-1:]}")
+
+
+def stopped_simulators(children: Iterable[Child], reported: set[str], console: Console) -> None:
+    """Report each simulator that exited, once: its instrument is now an outage the pages show."""
+    for child in children:
+        if child.name.startswith("sim-") and child.name not in reported and child.process.poll() is not None:
+            reported.add(child.name)
+            console.print(f"[yellow]{child.name} stopped[/yellow] (exit {child.process.returncode}; "
+                          f"log {child.log_path}): its instrument shows offline on the room page, status and "
+                          "console until it is back; the demo goes on")
