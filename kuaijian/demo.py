@@ -209,6 +209,19 @@ def create_demo_people(lims: Lims) -> dict[str, tuple[str, str]]:
     return people
 
 
+DEMO_BADGE, DEMO_PIN, DEMO_TECHNICIAN_NAME = "DEMO-T-0001", "2468", "王芳"
+"""How the demo's technician signs in at the room page (badge barcode, or name + PIN)."""
+
+
+def enrol_demo_technician(lims: Lims) -> str:
+    """Give the demo technician a room-page badge and PIN (the gateway fetches them at start); their id."""
+    answer = httpx.put(f"{lims.url}/api/v1/admin/users/{TECHNICIAN}/room-sign-in", timeout=10,
+                       headers={"Authorization": f"Bearer {lims.admin_token}"},
+                       json={"display_name": DEMO_TECHNICIAN_NAME, "pin": DEMO_PIN, "badge": DEMO_BADGE})
+    answer.raise_for_status()
+    return str(answer.json()["technician_id"])
+
+
 def start_gateway(config_path: Path, logs: Path) -> Child:
     """Start ``kuaijian gateway run`` on ``config_path`` as a child process."""
     return start("gateway", python_module("kuaijian.cli", "gateway", "run", "--config", str(config_path)), logs)
@@ -259,8 +272,11 @@ def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, co
         room_port = free_port()
         config_path = prepare_gateway(data_dir, lims, instruments, room_port, camera_url)
         people = create_demo_people(lims)
+        technician_id = enrol_demo_technician(lims)
         children.append(start_gateway(config_path, logs))
-        console.print(f"test-room page:   [bold]http://127.0.0.1:{room_port}/[/bold]  (label samples here)")
+        console.print(f"test-room page:   [bold]http://127.0.0.1:{room_port}/[/bold]  (label samples here; sign in"
+                      f" with badge {DEMO_BADGE}, or {DEMO_TECHNICIAN_NAME} + PIN {DEMO_PIN}: results carry"
+                      f" {technician_id})")
         console.print(f"公示 public notice: [bold]{lims.url}/public/sites/{SITE['id']}[/bold]")
         console.print(f"market board:     [bold]{lims.url}/board/{SITE['id']}[/bold]"
                       f"  (log in as {' / '.join(people['manager'])})")

@@ -95,6 +95,20 @@ def test_running_demo_prints_logins_that_open_the_board_and_the_console(tmp_path
                 assert page.status_code == 200, page.text[:500]
                 assert ("gw-demo-01" if url.endswith("/console") else "七星岗农贸市场") in page.text
         assert {user for _, user, _ in found} == {"demo.manager", "demo.regulator"}
+
+        room, badge, technician = re.search(r"(http://127\.0\.0\.1:\d+/)\s+\(label samples here; sign in with badge "
+                                            r"(\S+), or .* results carry (\S+)\)", log.read_text()).groups()
+        deadline = time.monotonic() + 30  # the room page and its roster come up with the gateway
+        with httpx.Client(base_url=room, timeout=10) as http:
+            while True:
+                try:
+                    if http.post("/sign-in", data={"badge": badge}).status_code == 303:
+                        break
+                except httpx.ConnectError:
+                    pass
+                assert time.monotonic() < deadline, "the printed badge never signed in at the room page"
+                time.sleep(0.2)
+            assert technician in http.get("/").text  # the demo technician is signed in
     finally:
         demo.send_signal(signal.SIGTERM)
         assert demo.wait(60) in (0, 130), log.read_text(errors="replace")
