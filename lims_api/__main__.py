@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -43,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="file (mode 0600) holding the admin bearer token (or KUAIJIAN_LIMS_ADMIN_TOKEN[_FILE])")
     serve.add_argument("--admin-token", dest="admin_token_argv", help=argparse.SUPPRESS)
     serve.add_argument("--data-dir", type=Path)
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes sharing the port (default 1); use PostgreSQL for more than one")
     init = commands.add_parser("init-db", help="create or upgrade the schema (alembic upgrade head)")
     init.add_argument("--db")
     export = commands.add_parser("export", help="write an audit bundle (contract §3)")
@@ -77,7 +80,8 @@ def uvicorn_options(settings: LimsSettings) -> dict[str, Any]:
     return {"proxy_headers": True, "forwarded_allow_ips": ",".join(settings.trusted_proxies)}
 
 
-def _serve(settings: LimsSettings, host: str, port: int) -> None:
+def _serve(settings: LimsSettings, host: str, port: int, workers: int = 1) -> None:
+    """Migrate once, then serve; with ``workers`` > 1 uvicorn starts that many processes of ``asgi.factory``."""
     import uvicorn
 
     from lims_api.audit.signing_key import load_or_create_key
@@ -86,7 +90,23 @@ def _serve(settings: LimsSettings, host: str, port: int) -> None:
 
     init_db(settings.resolved_database_url())
     load_or_create_key(settings.data_dir)  # the checkpoint signing key exists from the first start
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", **uvicorn_options(settings))
+    if workers <= 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", **uvicorn_options(settings))
+        return
+    os.environ.update(worker_environment(settings))  # each worker builds its app from these (lims_api.asgi)
+    uvicorn.run("lims_api.asgi:factory", factory=True, host=host, port=port, workers=workers, log_level="info",
+                **uvicorn_options(settings))
+
+
+def worker_environment(settings: LimsSettings) -> dict[str, str]:
+    """``KUAIJIAN_LIMS_*`` variables from which ``asgi.factory`` rebuilds ``settings`` in a worker process."""
+    env = {"KUAIJIAN_LIMS_DATABASE_URL": settings.resolved_database_url(),
+           "KUAIJIAN_LIMS_DATA_DIR": str(settings.data_dir.resolve())}
+    if settings.admin_token_file is not None:
+        env["KUAIJIAN_LIMS_ADMIN_TOKEN_FILE"] = str(settings.admin_token_file.resolve())
+    elif settings.admin_token is not None:
+        env["KUAIJIAN_LIMS_ADMIN_TOKEN"] = settings.admin_token.get_secret_value()
+    return env
 
 
 def _export(settings: LimsSettings, args: argparse.Namespace) -> None:
@@ -110,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         if settings.database_url is None and args.command in CREATES_DATABASE:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         if args.command == "serve":
-            _serve(settings, args.host, args.port)
+            _serve(settings, args.host, args.port, args.workers)
         elif args.command == "init-db":
             from lims_api.core.migrate import init_db
 
