@@ -46,21 +46,22 @@ class Chain:
 
     gateway: str
     key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
-    seq: int = 0
-    prev: str = GENESIS_PREV
+    position: tuple[int, str] = (0, GENESIS_PREV)
+    """(last seq signed, its hash)."""
 
     @property
     def public_key(self) -> str:
         return b64url_encode(public_key_bytes(self.key.public_key()))
 
     def enrol_body(self) -> dict[str, Any]:
-        return {"gateway": self.gateway, "site": SITE, "public_key": self.public_key}
+        """``POST /api/v1/gateways`` body: this gateway at the vector's site."""
+        return dict(gateway=self.gateway, site=SITE, public_key=self.public_key)
 
     def lines(self, count: int) -> Iterator[bytes]:
         for _ in range(count):
-            result = enzyme_result(self.seq + 1)
-            envelope = seal(self.key, gateway=self.gateway, seq=self.seq + 1, prev=self.prev, result=result)
-            self.seq, self.prev = envelope["seq"], envelope_hash(envelope)
+            seq, prev = self.position
+            envelope = seal(self.key, gateway=self.gateway, seq=seq + 1, prev=prev, result=enzyme_result(seq + 1))
+            self.position = (seq + 1, envelope_hash(envelope))
             yield canonical(envelope)
 
 
