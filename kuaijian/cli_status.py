@@ -34,7 +34,8 @@ def collect_status(config_path: Path) -> dict[str, Any]:
     fresh = age is not None and age <= STALE_AFTER_INTERVALS * config.gateway.status_interval_s
     daemon = "never_ran" if not snapshot else ("running" if fresh and snapshot["uplink"]["state"] != "stopped"
                                                else "stopped_or_stale")
-    return {**snapshot, "gateway": config.gateway.id, "daemon": daemon, "status_age_s": age,
+    return {**snapshot, "instruments": snapshot.get("instruments", []),
+            "gateway": config.gateway.id, "daemon": daemon, "status_age_s": age,
             "status_file": str(status_path(outbox)), "backlog": backlog or snapshot.get("backlog")}
 
 

@@ -53,7 +53,9 @@ def _write_config(folder: Path, url: str, port: Path) -> Path:
 def _status(config: Path) -> dict[str, Any]:
     shown = CliRunner().invoke(gateway_app, ["status", "--config", str(config), "--json"])
     assert shown.exit_code in (0, 1), shown.output
-    return json.loads(shown.output)["instruments"][0] if shown.output.strip().startswith("{") else {}
+    # Before the daemon's first status file the list is empty.
+    instruments = json.loads(shown.output)["instruments"] if shown.output.strip().startswith("{") else []
+    return instruments[0] if instruments else {}
 
 
 def _beat(url: str) -> dict[str, Any]:
