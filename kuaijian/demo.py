@@ -27,6 +27,7 @@ from .demo_room import (
     DemoBusy,
     ResultPrinter,
     at_room_pace,
+    room_labeller,
     claim_folder,
     sign_checkpoint,
     stopped_simulators,
@@ -259,12 +260,14 @@ def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, co
     logs = data_dir / "logs"
     logs.mkdir(parents=True)
     children: list[Child] = []
+    labeller = None
     started = time.monotonic()
     try:
         lims = start_lims(data_dir, port, logs)
         children.append(lims.child)
-        instruments = []
+        instruments, sims = [], []
         for name, argv, instrument in simulators(data_dir):
+            sims.append((name, instrument))
             children.append(start(name, argv if fast else at_room_pace(name, argv), logs, ready_prefix="READY"))
             instruments.append(with_plausibility(instrument))
         camera, camera_url = start_camera(logs)
@@ -274,6 +277,9 @@ def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, co
         people = create_demo_people(lims)
         technician_id = enrol_demo_technician(lims)
         children.append(start_gateway(config_path, logs))
+        if not fast:  # the room's technician labels each sample before it is tested
+            labeller = room_labeller(f"http://127.0.0.1:{room_port}", sims, TECHNICIAN)
+            labeller.start()
         console.print(f"test-room page:   [bold]http://127.0.0.1:{room_port}/[/bold]  (label samples here; sign in"
                       f" with badge {DEMO_BADGE}, or {DEMO_TECHNICIAN_NAME} + PIN {DEMO_PIN}: results carry"
                       f" {technician_id})")
@@ -300,6 +306,8 @@ def run_demo(*, results: int, export: Path | None, data_dir: Path, port: int, co
         console.print(f"[red]demo failed:[/red] {exc}")
         return 1
     finally:
+        if labeller is not None:
+            labeller.stop.set()
         _stop(children)
         folder_lock.close()
 

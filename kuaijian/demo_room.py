@@ -6,6 +6,8 @@ from __future__ import annotations
 import fcntl
 import os
 import subprocess
+import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -47,6 +49,13 @@ def claim_folder(data_dir: Path) -> IO[str]:
     handle.write(str(os.getpid()))
     handle.flush()
     return handle
+
+
+def room_labeller(room_url: str, sims: list[tuple[str, dict[str, object]]], operator: str) -> Labeller:
+    """The technician for the demo's simulators at room pace: one label per sample, four per enzyme run."""
+    every = {str(instrument["id"]): (ROOM_INTERVALS_S[name], 4 if name == "sim-enzyme" else 1)
+             for name, instrument in sims if name in ROOM_INTERVALS_S}
+    return Labeller(room_url, every, operator, "KJ-2412", "2027-06-30")
 
 
 def at_room_pace(name: str, argv: list[str]) -> list[str]:
@@ -105,7 +114,8 @@ def sign_checkpoint(db_url: str, data_dir: Path, console: Console) -> None:
     """Sign (or refresh) today's checkpoint with the LIMS key and say so; a failure is reported, not fatal."""
     done = subprocess.run(python_module("lims_api", "checkpoint", "--db", db_url, "--data-dir", str(data_dir)),
                           capture_output=True, text=True)
-    last = (done.stdout.strip().splitlines() or [""])[-1]
+    lines = done.stdout.strip().splitlines()
+    last = next((line for line in lines if "envelope(s)" in line), lines[-1] if lines else "")
     if done.returncode == 0:
         console.print(f"[green]checkpoint signed[/green] {last}")
     else:
@@ -120,3 +130,56 @@ def stopped_simulators(children: Iterable[Child], reported: set[str], console: C
             console.print(f"[yellow]{child.name} stopped[/yellow] (exit {child.process.returncode}; "
                           f"log {child.log_path}): its instrument shows offline on the room page, status and "
                           "console until it is back; the demo goes on")
+
+
+PRODUCE = {
+    "enzyme": [("菠菜", "vegetable", "A-01"), ("小白菜", "vegetable", "A-12"), ("韭菜", "vegetable", "A-07"),
+               ("豇豆", "vegetable", "B-03"), ("芹菜", "vegetable", "A-02"), ("苹果", "fruit", "C-05")],
+    "gold": [("猪肉", "meat", "D-01"), ("牛肉", "meat", "D-04"), ("草鱼", "aquatic", "E-02"), ("鸡肉", "meat", "D-09")],
+    "other": [("腌菜", "other", "F-03"), ("粉丝", "other", "F-07"), ("黄瓜", "vegetable", "B-11")],
+}
+"""What the demo technician labels, by the kind of test the instrument runs (name, category, stall)."""
+
+
+def produce_for(instrument: str) -> list[tuple[str, str, str]]:
+    """The samples an instrument of the demo tests: vegetables for the enzyme analyzer, meat for strip readers."""
+    if instrument.startswith("ei-"):
+        return PRODUCE["enzyme"]
+    if instrument.startswith(("gr-", "cg8-")):
+        return PRODUCE["gold"]
+    return PRODUCE["other"]
+
+
+class Labeller(threading.Thread):
+    """The demo's technician: queues a label on the room page for each instrument's next run, at its pace."""
+
+    def __init__(self, room_url: str, every_s: dict[str, tuple[float, int]], operator: str, kit_lot: str,
+                 kit_expiry: str) -> None:
+        """``every_s``: instrument -> (seconds between its runs, samples per run)."""
+        super().__init__(name="demo-labeller", daemon=True)
+        self.room_url, self.every_s, self.operator = room_url, every_s, operator
+        self.kit_lot, self.kit_expiry = kit_lot, kit_expiry
+        self.stop = threading.Event()
+        self.posted = 0
+
+    def post(self, instrument: str, n: int) -> bool:
+        """Queue one label for ``instrument`` (any channel); True when the room page took it."""
+        name, category, stall = produce_for(instrument)[n % len(produce_for(instrument))]
+        form = {"instrument": instrument, "channel": "any", "name": name, "category": category, "stall": stall,
+                "operator": self.operator, "kit_lot": self.kit_lot, "kit_expiry": self.kit_expiry}
+        try:
+            answer = httpx.post(f"{self.room_url}/labels", data=form, follow_redirects=False, timeout=5.0)
+        except httpx.HTTPError:
+            return False
+        return answer.status_code == 303
+
+    def run(self) -> None:
+        due = {instrument: 0.0 for instrument in self.every_s}
+        started = time.monotonic()
+        while not self.stop.wait(1.0):
+            now = time.monotonic() - started
+            for instrument, (every, per_run) in self.every_s.items():
+                if now >= due[instrument]:
+                    taken = sum(self.post(instrument, self.posted + k) for k in range(per_run))
+                    self.posted += taken
+                    due[instrument] = now + (every if taken else 2.0)  # the page not up yet: try again soon

@@ -1,0 +1,31 @@
+"""The demo's technician labels samples on a real room page; the labels reach the next results."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+
+from kuaijian.demo_room import Labeller
+
+from ..browser.room_gateway import room_gateway
+
+
+def _sample_names(outbox) -> list[str]:
+    db = sqlite3.connect(f"file:{outbox}?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT envelope FROM envelopes ORDER BY seq").fetchall()
+    finally:
+        db.close()
+    return [(json.loads(row[0])["result"].get("sample") or {}).get("name") for row in rows]
+
+
+def test_labeller_queues_labels_the_next_results_carry(tmp_path):
+    with room_gateway(tmp_path, channels=2, interval_s=1.0, seed=7) as gateway:
+        labeller = Labeller(gateway.url.rstrip("/"), {"ei-01": (60.0, 2)}, "tech-001", "EI-2412", "2027-06-30")
+        assert labeller.post("ei-01", 0) and labeller.post("ei-01", 1)
+        deadline = time.monotonic() + 30
+        while not {"菠菜", "小白菜"} <= set(_sample_names(gateway.outbox)):
+            assert time.monotonic() < deadline, _sample_names(gateway.outbox)
+            time.sleep(0.2)  # polling the outbox the daemon writes
+        assert not labeller.post("no-such-instrument", 0)  # the room page refuses an unknown instrument
