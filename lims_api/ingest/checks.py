@@ -75,12 +75,23 @@ def _pydantic_errors(exc: ValidationError) -> str:
 
 def check_line(text: str) -> CheckedEnvelope:
     """Run every check that needs no stored state; raise ``EnvelopeRejected`` on the first failure."""
+    return check_parsed(text, parse_envelope(text))
+
+
+def parse_envelope(text: str) -> dict[str, Any]:
+    """Strict JSON with the envelope's shape (members, ids, seq, prev); ``EnvelopeRejected`` otherwise."""
     obj = parse_json(text)
     gateway, seq = _best_effort_ids(obj)
     try:
         check_shape(obj)
     except EnvelopeError as exc:
         raise EnvelopeRejected("schema", exc.message, gateway=gateway, seq=seq) from exc
+    return obj  # type: ignore[no-any-return]
+
+
+def check_parsed(text: str, obj: dict[str, Any]) -> CheckedEnvelope:
+    """The rest of :func:`check_line` for ``obj`` = ``parse_envelope(text)``: bounds, JCS and hash, result."""
+    gateway, seq = obj["gateway"], obj["seq"]
     too_big = result_bounds_problem(obj["result"])  # before hashing: JCS of a deep value would recurse
     if too_big is not None:
         raise EnvelopeRejected("bad_result", too_big, gateway=gateway, seq=seq)
@@ -88,7 +99,6 @@ def check_line(text: str) -> CheckedEnvelope:
         signing, digest = canonical_forms(obj)
     except EnvelopeError as exc:
         raise EnvelopeRejected("schema", exc.message, gateway=gateway, seq=seq) from exc
-    assert gateway is not None and seq is not None  # guaranteed by check_shape
     try:
         result = TestResult.model_validate(obj["result"])
     except ValidationError as exc:

@@ -86,6 +86,11 @@ def _stored_around(session: Session, gateway: str, seqs: set[int], with_prev: bo
     return {row[0]: (row[1], row[2]) for row in session.execute(query) if row[0] in seqs}
 
 
+def stored_hashes(session: Session, gateway: str, seqs: set[int]) -> dict[int, str]:
+    """The stored hash of each of ``seqs`` the gateway has stored."""
+    return {seq: pair[0] for seq, pair in _stored_around(session, gateway, seqs, with_prev=False).items()}
+
+
 def verify_ahead(session: Session, lines: list[Line], now: datetime) -> Verdicts:
     """Signature verdict of each line whose (gateway, seq) does not already hold its hash (reads only)."""
     verdicts: Verdicts = {}

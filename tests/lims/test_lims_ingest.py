@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import logging
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,20 @@ def test_replay_is_duplicate_and_stores_nothing_new(lims: Lims, gateway: Signing
     lims.ingest(envelope)
     again = _only(lims.ingest(envelope))
     assert (again["status"], again["code"], again["hash"]) == ("duplicate", None, envelope_hash(envelope))
+    assert lims.scalar("SELECT count(*) FROM envelopes") == 1
+
+
+def test_replay_in_another_spelling_is_still_judged_by_its_canonical_hash(lims: Lims, gateway: SigningGateway) -> None:
+    """A resent line equal to the stored JCS text is a duplicate by its bytes; other spellings are parsed
+    and hashed in full: the same envelope is a duplicate, a tampered one a fork."""
+    lims.enrol(gateway)
+    envelope = gateway.next()
+    lims.ingest(envelope)
+    spaced = json.dumps(envelope, ensure_ascii=True, separators=(", ", ": "))  # same value, other bytes
+    assert _only(lims.ingest(spaced))["status"] == "duplicate"
+    tampered = json.dumps({**envelope, "result": {**envelope["result"], "operator": "tech-0099"}})
+    result = _only(lims.ingest(tampered))
+    assert (result["status"], result["code"]) == ("rejected", "bad_signature")
     assert lims.scalar("SELECT count(*) FROM envelopes") == 1
 
 
