@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from protocols.result import TestResult
+from protocols.result import Control, TestResult
+from protocols.text import public_line
 
 UNLABELLED_FLAG = "unlabelled"
 """qc flag of a sample result committed with no label queued for its instrument+channel."""
@@ -24,7 +25,13 @@ CATEGORY_NAMES: dict[str, str] = {"vegetable": "蔬菜", "fruit": "水果", "mea
                                   "other": "其他"}
 """Category code -> the Chinese term written into ``sample.category`` (the paper form's words)."""
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+NAME_MAX = 64
+"""Longest sample name, supplier, origin, operator, sample id, kit lot or instrument id (after normalising)."""
+CODE_MAX = 32
+"""Longest stall or barcode (after normalising)."""
+Text = Annotated[str, AfterValidator(public_line), StringConstraints(max_length=NAME_MAX)]
+"""Typed text: NFC, zero-width characters dropped, whitespace collapsed; blank or control/format refused."""
+Code = Annotated[str, AfterValidator(public_line), StringConstraints(max_length=CODE_MAX)]
 Channel = int | str | None
 
 
@@ -43,13 +50,15 @@ class SampleLabel(BaseModel):
     name: Text
     category: Category
     operator: Text
-    stall: Text | None = None
+    stall: Code | None = None
     supplier: Text | None = None
     origin: Text | None = None
-    barcode: Text | None = None
+    barcode: Code | None = None
     sample_id: Text | None = None
     kit_lot: Text | None = None
     kit_expiry: date | None = None
+    control: Control = "sample"
+    """``sample``, or the QC run this label marks: ``negative_control``, ``positive_control``, ``blank``."""
 
     @model_validator(mode="after")
     def _kit_lot_and_expiry_together(self) -> SampleLabel:
@@ -66,7 +75,8 @@ def apply_label(result: TestResult, label: SampleLabel | None) -> TestResult:
     """``result`` bound to ``label``; with no label, flagged ``unlabelled`` instead.
 
     The label's sample fields replace the driver's, except a driver-provided ``sample.id`` is kept
-    when the label has none. ``operator`` comes from the label; ``kit`` {lot, expiry} is added.
+    when the label has none. ``operator`` comes from the label; ``kit`` {lot, expiry} is added;
+    ``qc.control`` is the label's (a control run is marked on the room page, not by the instrument).
     """
     flags = list(result.qc.flags)
     if label is None:
@@ -86,7 +96,7 @@ def apply_label(result: TestResult, label: SampleLabel | None) -> TestResult:
         update["kit"] = {"lot": label.kit_lot, "expiry": label.kit_expiry.isoformat()}
         if datetime.fromisoformat(result.tested_at).date() > label.kit_expiry and KIT_EXPIRED_FLAG not in flags:
             flags.append(KIT_EXPIRED_FLAG)
-    update["qc"] = result.qc.model_copy(update={"flags": flags})
+    update["qc"] = result.qc.model_copy(update={"flags": flags, "control": label.control})
     # model_copy cannot add an extra member: rebuild from the wire form (validates it too).
     return TestResult.model_validate({**result.to_wire(), **_wire(update)})
 

@@ -23,7 +23,7 @@ from ..label_store import LabelBook
 from ..outbox import Outbox, StoredEnvelope
 from ..technicians import SignIn
 from ._feed import ResultFeed
-from ._form import ANY_CHANNEL, FIELDS, FormOutcome, parse_label_form
+from ._form import ANY_CHANNEL, CONTROLS, FIELDS, FormOutcome, parse_label_form
 from ._text import LANGUAGES, text_for
 from ._views import instrument_cards, result_row
 
@@ -75,7 +75,7 @@ def build_app(room: RoomContext) -> Starlette:
         html = env.get_template("room.html").render(
             t=text_for(lang), lang=lang, room=room, instruments=instruments, values=values,
             errors=form.errors if form else {}, rows=rows, last_seq=rows[0].seq if rows else 0,
-            instruments_html=instruments_html(lang), channels=CHANNEL_CHOICES, any_channel=ANY_CHANNEL,
+            instruments_html=instruments_html(lang), channels=CHANNEL_CHOICES, any_channel=ANY_CHANNEL, controls=CONTROLS,
             notice=notice, parts=parts, signed_in=signed_in, sign_in_error=sign_in_error,
             roster=room.sign_in.roster if room.sign_in is not None else None)
         response = HTMLResponse(html, status_code=status)

@@ -9,8 +9,10 @@ from pydantic import ValidationError
 
 from ..labels import Channel, SampleLabel
 
-FIELDS = ("instrument", "channel", "name", "category", "stall", "supplier", "origin", "barcode", "sample_id",
-          "operator", "kit_lot", "kit_expiry")
+FIELDS = ("instrument", "channel", "control", "name", "category", "stall", "supplier", "origin", "barcode",
+          "sample_id", "operator", "kit_lot", "kit_expiry")
+CONTROLS = ("sample", "negative_control", "positive_control", "blank")
+"""The label form's run kinds, in the order the select offers them."""
 ANY_CHANNEL = "any"
 
 
@@ -43,7 +45,10 @@ def parse_label_form(posted: Mapping[str, str], instruments: Collection[str]) ->
         label = SampleLabel.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
-            name = str(error["loc"][0]) if error["loc"] else "kit_lot"
+            if not error["loc"]:  # the model check: kit lot and expiry together
+                errors.setdefault("kit_lot", "err_kit")
+                continue
+            name = str(error["loc"][0])
             errors.setdefault(name, _error_key(name, error["type"]))
         return FormOutcome(values, None, errors)
     return FormOutcome(values, None if errors else label, errors)
@@ -58,8 +63,10 @@ def _error_key(name: str, kind: str) -> str:
         return "err_date"
     if name == "channel":
         return "err_channel"
-    if kind == "string_too_long":
+    if name == "control":
+        return "err_control"
+    if kind in ("string_too_long", "too_long"):
         return "err_too_long"
     if kind == "value_error":
-        return "err_kit"
+        return "err_text"
     return "err_required"

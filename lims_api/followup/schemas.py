@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from lims_api.core.schemas import Rfc3339
-from lims_api.core.text import PublicLine, PublicLines
+from protocols.text import PublicLine, PublicLines
 
 
 class CaseActionIn(BaseModel):

@@ -155,3 +155,60 @@ def test_form_errors_name_the_field_and_a_full_form_gives_a_label():
 
 def test_channel_text():
     assert [parse_channel(text) for text in ("any", "", " 3 ", "A1")] == [None, None, 3, "A1"]
+
+
+def test_a_control_label_marks_the_run_it_binds_to(outbox):
+    book = LabelBook(outbox, now)
+    book.queue(SPINACH.model_copy(update={"name": "阴性质控品", "category": "other", "control": "negative_control"}))
+    book.queue(SPINACH)
+    outbox.append(on_channel(1, 1), "k1", book.bind)
+    outbox.append(on_channel(2, 1), "k2", book.bind)
+    control, sample = stored_result(outbox, 1), stored_result(outbox, 2)
+    assert control["qc"]["control"] == "negative_control" and control["kit"] == {"lot": "EI-2411",
+                                                                               "expiry": "2099-12-31"}
+    assert sample["qc"]["control"] == "sample" and sample["sample"]["name"] == "菠菜"
+    form = parse_label_form({"instrument": "ei-01", "control": "positive_control", "name": "阳性质控品",
+                             "category": "other", "operator": "t"}, {"ei-01"})
+    assert form.label is not None and form.label.control == "positive_control"
+    assert parse_label_form({"instrument": "ei-01", "control": "calibrator", "name": "x", "category": "other",
+                             "operator": "t"}, {"ei-01"}).errors == {"control": "err_control"}
+
+
+def test_a_label_queued_by_an_older_gateway_still_binds_as_a_sample(tmp_path, private_key):
+    path = tmp_path / "outbox.sqlite3"
+    Outbox(path, gateway_id="gw-test-01", private_key=private_key, clock=now).close()
+    old_form = SPINACH.model_dump_json(exclude_none=True, exclude={"control"})
+    assert "control" not in old_form
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("INSERT INTO sample_labels (instrument, channel, label, created_at) VALUES (?, ?, ?, ?)",
+                   ("ei-01", "1", old_form, now().isoformat()))
+    db.close()
+    again = Outbox(path, gateway_id="gw-test-01", private_key=private_key, clock=now)
+    try:
+        book = LabelBook(again, now)
+        assert [item.label for item in book.queued()] == [SPINACH]
+        again.append(on_channel(1, 1), "k1", book.bind)
+        assert stored_result(again, 1)["qc"]["control"] == "sample"
+    finally:
+        again.close()
+
+
+@pytest.mark.parametrize(("field", "typed", "stored"), [
+    ("name", "  菠\u200b菜 \t 叶 ", "菠菜 叶"), ("name", "e\u0301pinard", "\u00e9pinard"),
+    ("stall", "A-12\ufeff", "A-12"), ("name", "x" * 64, "x" * 64)])
+def test_label_text_is_normalised_before_it_is_signed(field, typed, stored):
+    form = parse_label_form({"instrument": "ei-01", "name": "菠菜", "category": "vegetable", "operator": "t",
+                             field: typed}, {"ei-01"})
+    assert form.errors == {} and form.label is not None and getattr(form.label, field) == stored
+
+
+@pytest.mark.parametrize(("field", "typed", "error"), [
+    ("name", "\u200b\u200b", "err_text"), ("name", "菠\u202e菜", "err_text"), ("supplier", "合作社\x07", "err_text"),
+    ("operator", "t\u0000", "err_text"), ("name", "x" * 65, "err_too_long"), ("stall", "A" * 33, "err_too_long"),
+    ("barcode", "6" * 33, "err_too_long"), ("stall", "A" * 32 + "\u200b", None)])
+def test_label_text_that_is_blank_invisible_or_too_long_is_refused_naming_the_field(field, typed, error):
+    form = parse_label_form({"instrument": "ei-01", "name": "菠菜", "category": "vegetable", "operator": "t",
+                             field: typed}, {"ei-01"})
+    assert form.errors == ({field: error} if error else {})
+    assert (form.label is None) == (error is not None)

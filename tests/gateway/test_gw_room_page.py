@@ -115,6 +115,26 @@ def test_half_form_is_refused_with_field_errors_and_nothing_is_queued(tmp_path, 
     run(scenario)
 
 
+def test_control_select_queues_a_control_and_bad_text_is_refused_naming_the_field(tmp_path, key_path, lims,
+                                                                                   counting_driver):
+    async def scenario() -> None:
+        async with running(room_config(tmp_path, lims.url, 0)) as (gateway, client):
+            page = await client.get("/")
+            assert '<select id="f-control" name="control"' in page.text
+            assert all(word in page.text for word in ("样品", "阴性对照", "阳性对照", "空白"))
+            assert "Negative control" in (await client.get("/?lang=en")).text
+            refused = await client.post("/labels?lang=en", data={**LABEL, "name": "菠\u202e菜", "stall": "A" * 33})
+            assert refused.status_code == 422 and 'value="A' in refused.text
+            assert "Visible text only" in refused.text and "Too long" in refused.text
+            assert 'id="e-name"' in refused.text and 'id="e-stall"' in refused.text
+            posted = await client.post("/labels", data={**LABEL, "control": "negative_control", "name": "阴性质控品"})
+            assert posted.status_code == 303
+            shown = (await client.get(posted.headers["location"])).text  # the page remembers English
+            assert "阴性质控品" in shown and '<span class="badge">Negative control</span>' in shown
+
+    run(scenario)
+
+
 def test_foreign_origin_is_refused_and_a_label_can_be_withdrawn(tmp_path, key_path, lims, counting_driver):
     async def scenario() -> None:
         async with running(room_config(tmp_path, lims.url, 0)) as (gateway, client):

@@ -16,7 +16,7 @@ import uvicorn
 
 from lims_api import create_app
 from lims_api.__main__ import uvicorn_options
-from lims_api.core.text import public_line, public_lines
+from protocols.text import public_line, public_lines
 
 from .test_lims_mqtt_bridge import free_port
 

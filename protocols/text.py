@@ -1,4 +1,4 @@
-"""Text typed by the public (a product name, a note): normalised and checked before it is stored or shown."""
+"""Text people type (a product name, a note, a sample label): normalised and checked before use."""
 
 from __future__ import annotations
 
