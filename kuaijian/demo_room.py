@@ -139,6 +139,8 @@ PRODUCE = {
     "other": [("腌菜", "other", "F-03"), ("粉丝", "other", "F-07"), ("黄瓜", "vegetable", "B-11")],
 }
 """What the demo technician labels, by the kind of test the instrument runs (name, category, stall)."""
+CONTROL_RUNS = (("negative_control", "阴性质控品"), ("positive_control", "阳性质控品"))
+"""The controls the demo technician runs first each day on every instrument, with its one kit lot."""
 
 
 def produce_for(instrument: str) -> list[tuple[str, str, str]]:
@@ -151,7 +153,8 @@ def produce_for(instrument: str) -> list[tuple[str, str, str]]:
 
 
 class Labeller(threading.Thread):
-    """The demo's technician: queues a label on the room page for each instrument's next run, at its pace."""
+    """The demo's technician: queues a label on the room page for each instrument's next run, at its pace;
+    the first two runs of each instrument are the day's negative and positive control of the kit lot."""
 
     def __init__(self, room_url: str, every_s: dict[str, tuple[float, int]], operator: str, kit_lot: str,
                  kit_expiry: str) -> None:
@@ -165,8 +168,18 @@ class Labeller(threading.Thread):
     def post(self, instrument: str, n: int) -> bool:
         """Queue one label for ``instrument`` (any channel); True when the room page took it."""
         name, category, stall = produce_for(instrument)[n % len(produce_for(instrument))]
-        form = {"instrument": instrument, "channel": "any", "name": name, "category": category, "stall": stall,
-                "operator": self.operator, "kit_lot": self.kit_lot, "kit_expiry": self.kit_expiry}
+        return self._queue({"instrument": instrument, "name": name, "category": category, "stall": stall})
+
+    def post_controls(self, instrument: str, pending: list[tuple[str, str]]) -> bool:
+        """Queue ``pending`` controls (kind, name) of the kit lot, removing each one taken; True when none is left."""
+        for control, name in list(pending):
+            if self._queue({"instrument": instrument, "control": control, "name": name, "category": "other"}):
+                pending.remove((control, name))
+        return not pending
+
+    def _queue(self, fields: dict[str, str]) -> bool:
+        form = {"channel": "any", "operator": self.operator, "kit_lot": self.kit_lot, "kit_expiry": self.kit_expiry,
+                **fields}
         try:
             answer = httpx.post(f"{self.room_url}/labels", data=form, follow_redirects=False, timeout=5.0)
         except httpx.HTTPError:
@@ -175,10 +188,15 @@ class Labeller(threading.Thread):
 
     def run(self) -> None:
         due = {instrument: 0.0 for instrument in self.every_s}
+        controls = {instrument: list(CONTROL_RUNS) for instrument in self.every_s}
         started = time.monotonic()
         while not self.stop.wait(1.0):
             now = time.monotonic() - started
             for instrument, (every, per_run) in self.every_s.items():
+                if controls[instrument] and now >= due[instrument] and not self.post_controls(
+                        instrument, controls[instrument]):
+                    due[instrument] = now + 2.0  # the page not up yet: try again soon
+                    continue
                 if now >= due[instrument]:
                     taken = sum(self.post(instrument, self.posted + k) for k in range(per_run))
                     self.posted += taken
