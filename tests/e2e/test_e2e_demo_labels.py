@@ -7,6 +7,7 @@ import sqlite3
 import time
 
 from kuaijian.demo_room import Labeller
+from lims_api.pages.console_qc import InstrumentQc
 
 from ..browser.room_gateway import room_gateway
 
@@ -56,3 +57,7 @@ def test_demo_technician_runs_a_negative_and_a_positive_control_of_the_kit_lot_f
         runs = [run for run in _runs(gateway.outbox) if run[2] is not None]  # results before any label: unlabelled
     assert runs[:2] == [("negative_control", "EI-2412", "阴性质控品"), ("positive_control", "EI-2412", "阳性质控品")]
     assert {(control, lot) for control, lot, _ in runs[2:]} == {("sample", "EI-2412")}
+    day = InstrumentQc("yz-market-07", "gw-room-01", "ei-01", samples=len(runs) - 2,
+                       sample_lots={lot for control, lot, _ in runs if control == "sample"},
+                       control_lots={control: {lot} for control, lot, _ in runs if control != "sample"})
+    assert (day.state, day.missing) == ("done", [])  # the console's rule: 质控完成
