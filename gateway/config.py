@@ -14,8 +14,10 @@ from pydantic_core import ErrorDetails
 from drivers import registry
 from protocols.calibration import parse_due_date
 from protocols.envelope import GATEWAY_ID
+from protocols.errors import WireError
 from protocols.result import Site, SiteKind
 from protocols.toml_lines import find_key_line
+from protocols.wire.topics import check_prefix
 
 from .errors import ConfigError
 
@@ -103,6 +105,15 @@ class MqttSection(_Section):
     password: str | None = None
     keepalive: Annotated[int, Field(ge=5, le=3600)] = 60
     window: Annotated[int, Field(ge=1, le=10_000)] = 200
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _prefix_heads_the_topics(cls, prefix: str) -> str:
+        """The LIMS's own rule for a prefix (protocols.wire.topics), besides the pattern's no-whitespace rule."""
+        try:
+            return check_prefix(prefix)
+        except WireError as exc:
+            raise ValueError(str(exc)) from None
 
 
 class RoomPageSection(_Section):

@@ -14,19 +14,20 @@ from lims_api.core.models import utc_now
 from lims_api.ingest.models import Site
 from lims_api.people.auth import Principal
 from lims_api.people.deps import ensure_site_visible, require
+from protocols.wire.paths import API_PREFIX, EVIDENCE_PATH
 
 from .models import SiteSetting
 from .files import EvidenceRefused, keep_upload
 from .opening_hours import parse_hours
 from .queries import FlaggedDay, flagged_day
 
-router = APIRouter(prefix="/api/v1", tags=["evidence"])
+router = APIRouter(tags=["evidence"])
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 Admin = Annotated[Principal, Depends(require("admin"))]
 Overseer = Annotated[Principal, Depends(require("regulator", "admin"))]
 
 
-@router.put("/evidence/{sha256}", status_code=status.HTTP_201_CREATED,
+@router.put(EVIDENCE_PATH, status_code=status.HTTP_201_CREATED,
             responses={200: {"description": "already stored"}, 409: {"description": "no stored result names it"}})
 def upload_evidence(sha256: str, body: BoundedBody, session: SessionDep, response: Response) -> dict[str, str]:
     """Keep a camera image a stored, signed result names by its SHA-256 (the signature authorises it)."""
@@ -55,7 +56,7 @@ class OpeningHours(BaseModel):
         return value
 
 
-@router.put("/admin/sites/{site_id}/opening-hours", response_model=OpeningHours)
+@router.put(f"{API_PREFIX}/admin/sites/{{site_id}}/opening-hours", response_model=OpeningHours)
 def put_opening_hours(site_id: str, body: OpeningHours, admin: Admin, session: SessionDep) -> OpeningHours:
     """Set a site's opening hours; results tested outside them are flagged from now on."""
     if session.get(Site, site_id) is None:
@@ -67,7 +68,7 @@ def put_opening_hours(site_id: str, body: OpeningHours, admin: Admin, session: S
     return body
 
 
-@router.get("/sites/{site_id}/flags", response_model=FlaggedDay)
+@router.get(f"{API_PREFIX}/sites/{{site_id}}/flags", response_model=FlaggedDay)
 def site_flags(site_id: str, principal: Overseer, session: SessionDep,
                day: Annotated[date, Query(description="tested date, instrument-local")]) -> FlaggedDay:
     """Counts per flag and each flagged result of one site and day, with its evidence (regulators, admin)."""
