@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
 from .audit import BundleReadError, verify_path
+from .audit_progress import Stopwatch, progress_bar, summary
 from .cli_gateway import gateway_app
 
 app = typer.Typer(help="kuaijian 快检: rapid-test rooms to LIMS.", no_args_is_help=True, add_completion=False)
@@ -58,13 +61,26 @@ def audit_export(ctx: typer.Context) -> None:
 def audit_verify(
     path: Path = typer.Argument(..., help="Bundle directory or .tar.gz"),
     evidence: list[Path] = typer.Option([], "--evidence", help="An image file <sha256>.png|jpg to check too (repeat)."),
+    jobs: int = typer.Option(0, "--jobs", help="Processes checking signatures (0: one per core)."),
 ) -> None:
     """Verify a bundle offline, and every evidence image in it or given; exit 1 and name each fault."""
+    jobs = jobs if jobs > 0 else os.cpu_count() or 1
+    clock = Stopwatch()
+    size = 0
+
+    def progress(total: int) -> Callable[[int], None]:
+        nonlocal size
+        size = total
+        return stack.enter_context(progress_bar(console, total))
+
     try:
-        report = verify_path(path, evidence)
+        with ExitStack() as stack:
+            report = verify_path(path, evidence, jobs=jobs, progress=progress)
     except BundleReadError as exc:
         console.print(f"[red]cannot read bundle:[/red] {exc}")
         raise typer.Exit(2) from None
+    if not console.is_terminal:
+        console.print(summary(report.envelopes, size, clock.seconds, jobs), markup=False, highlight=False)
     for fault in report.faults:
         console.print(f"[red]FAIL[/red] {fault}", markup=True, highlight=False)
     chains = ", ".join(f"{gw} up to seq {seq}" for gw, seq in sorted(report.gateways.items()))

@@ -7,63 +7,25 @@ fault it finds, each naming the file, line, gateway and seq concerned.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from . import checkpoint as cp
 from . import envelope as env
 from .bundle_evidence import verify_bundle_evidence
+from .bundle_report import Fault, KeyRecord, Report, json_problem
+from .bundle_stream import EnvelopeStream, check_line, split_lines
 from .bundle_log import TREE_HEAD_FILE, verify_bundle_log
-from .errors import EnvelopeError
 from .treehead import LIMS_GATEWAY
+
+__all__ = ["BUNDLE_FORMAT", "FAULT_KINDS", "BundleVerifier", "Fault", "KeyRecord", "LIMS_GATEWAY", "Report", "check_line",
+           "json_problem", "parse_keys", "split_lines", "verify_bundle"]
 
 BUNDLE_FORMAT = "kuaijian-bundle/1"
 FAULT_KINDS = (
     "manifest", "keys", "invalid_json", "schema", "unknown_key", "revoked_key",
     "bad_signature", "seq_gap", "broken_prev", "fork", "count_mismatch", "checkpoint", "log", "evidence", "flags",
 )
-
-
-@dataclass(frozen=True)
-class Fault:
-    """One reason the bundle fails verification."""
-
-    kind: str
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.where}: {self.message}"
-
-
-@dataclass(frozen=True)
-class KeyRecord:
-    """A gateway (or LIMS) public key from keys.json."""
-
-    gateway: str
-    kid: str
-    public_raw: bytes
-    valid_from: datetime | None
-    revoked_at: datetime | None
-
-
-@dataclass
-class Report:
-    """What verification found: envelope count, per-gateway last seq and faults."""
-
-    envelopes: int = 0
-    images: int = 0
-    """Evidence images checked against their hashes."""
-    gateways: dict[str, int] = field(default_factory=dict)
-    faults: list[Fault] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.faults
-
-    def add(self, kind: str, where: str, message: str) -> None:
-        self.faults.append(Fault(kind, where, message))
 
 
 def _parse_time(value: Any, where: str, report: Report) -> datetime | None:
@@ -78,13 +40,6 @@ def _parse_time(value: Any, where: str, report: Report) -> datetime | None:
         report.add("keys", where, f"time without offset: {value!r}")
         return None
     return parsed
-
-
-def json_problem(exc: UnicodeDecodeError | json.JSONDecodeError) -> str:
-    """Why bytes are not a JSON document, in words (with the position)."""
-    if isinstance(exc, UnicodeDecodeError):
-        return f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
-    return f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
 
 
 def _key_entry_problem(entry: Any) -> str | None:
@@ -153,108 +108,11 @@ def check_manifest(data: bytes, envelope_count: int, report: Report) -> dict[str
     return manifest
 
 
-def _received_at(envelope: dict[str, Any]) -> datetime | None:
-    try:
-        return datetime.fromisoformat(envelope["result"]["received_at"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _check_key(envelope: dict[str, Any], keys: dict[tuple[str, str], KeyRecord], where: str, report: Report) -> None:
-    record = keys.get((envelope["gateway"], envelope["kid"]))
-    if record is None:
-        report.add("unknown_key", where, f"kid {envelope['kid']} is not in keys.json for gateway {envelope['gateway']}")
-        return
-    received = _received_at(envelope)
-    if record.revoked_at is not None and (received is None or received >= record.revoked_at):
-        report.add("revoked_key", where, f"signed with kid {record.kid}, revoked at {record.revoked_at.isoformat()}")
-        return
-    try:
-        env.verify_signature(envelope, record.public_raw)
-    except EnvelopeError as exc:
-        report.add("bad_signature", where, exc.message)
-
-
 def starts_at_first(manifest: dict[str, Any]) -> bool:
     """True unless the manifest's range has a start date: the export then holds every gateway's
     envelopes from seq 1 (a missing or malformed range counts as complete, the strict reading)."""
     span = manifest.get("range")
     return not (isinstance(span, dict) and span.get("from") is not None)
-
-
-class _ChainWalker:
-    """Follows each gateway's envelopes in file order and reports gaps, forks and broken links.
-
-    ``from_start``: the bundle claims every envelope from seq 1, so a chain starting later is a gap.
-    """
-
-    def __init__(self, report: Report, from_start: bool) -> None:
-        self.report = report
-        self.from_start = from_start
-        self.last: dict[str, tuple[int, str]] = {}
-
-    def step(self, envelope: dict[str, Any], digest: str, where: str) -> None:
-        gateway, seq = envelope["gateway"], envelope["seq"]
-        previous = self.last.get(gateway)
-        self.last[gateway] = (seq, digest)
-        self.report.gateways[gateway] = seq
-        if previous is None:
-            if self.from_start and seq > 1:
-                self.report.add("seq_gap", where, f"seq 1..{seq - 1} missing: the manifest's range has no start "
-                                f"date, so gateway {gateway}'s chain must begin at seq 1")
-            return
-        last_seq, last_hash = previous
-        if seq == last_seq:
-            if digest != last_hash:
-                self.report.add("fork", where, f"a second, different envelope for seq {seq}")
-            else:
-                self.report.add("fork", where, f"seq {seq} appears twice")
-        elif seq < last_seq:
-            self.report.add("schema", where, f"out of order: seq {seq} after seq {last_seq}")
-        elif seq > last_seq + 1:
-            self.report.add("seq_gap", where, f"seq {last_seq + 1}..{seq - 1} missing before seq {seq}")
-        elif envelope["prev"] != last_hash:
-            self.report.add("broken_prev", where, f"prev does not equal the hash of seq {last_seq}")
-
-
-def verify_envelopes(
-    lines: list[bytes],
-    keys: dict[tuple[str, str], KeyRecord],
-    report: Report,
-    hashes: dict[tuple[str, int], str] | None = None,
-    *,
-    from_start: bool = False,
-) -> None:
-    """Verify every envelope line: JSON, schema, key, signature, chain continuity.
-
-    ``hashes``, when given, receives each envelope's hash by (gateway, seq) (first one wins);
-    ``from_start``: each gateway's first envelope must be seq 1 (see ``starts_at_first``).
-    """
-    walker = _ChainWalker(report, from_start)
-    for number, line in enumerate(lines, start=1):
-        where = f"envelopes.jsonl line {number}"
-        try:
-            envelope = json.loads(line)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            report.add("invalid_json", where, json_problem(exc))
-            continue
-        try:
-            env.check_shape(envelope)
-            digest = env.envelope_hash(envelope)
-        except EnvelopeError as exc:
-            report.add("schema", where, exc.message)
-            continue
-        where = f"{where} (gateway {envelope['gateway']}, seq {envelope['seq']})"
-        report.envelopes += 1
-        if hashes is not None:
-            hashes.setdefault((envelope["gateway"], envelope["seq"]), digest)
-        _check_key(envelope, keys, where, report)
-        walker.step(envelope, digest, where)
-
-
-def split_lines(data: bytes) -> list[bytes]:
-    """Envelope lines of envelopes.jsonl (a final newline is optional, blank lines are ignored)."""
-    return [line for line in data.split(b"\n") if line.strip()]
 
 
 def _check_checkpoint(
@@ -299,19 +157,38 @@ def verify_checkpoints(
             report.add("checkpoint", f"{where} (day {doc['date']})", problem)
 
 
+class BundleVerifier:
+    """Verifies one bundle: built from manifest.json and keys.json, fed each envelope line's ``LineCheck``
+    in file order, finished with the optional files; ``keys`` is what ``check_line`` needs."""
+
+    def __init__(self, manifest: bytes, keys: bytes) -> None:
+        self.report = Report()
+        self._manifest = manifest
+        self.keys = parse_keys(keys, self.report)
+        parsed = check_manifest(manifest, 0, Report())
+        self.stream = EnvelopeStream(self.report, from_start=starts_at_first(parsed))
+        self.feed = self.stream.feed
+
+    def finish(self, checkpoints: bytes | None = None, log: dict[str, bytes] | None = None,
+               extra_images: dict[str, bytes] | None = None) -> Report:
+        """Check the manifest's count, checkpoints.jsonl, the log and evidence files given; the report."""
+        report, stream = self.report, self.stream
+        manifest_faults = Report()
+        check_manifest(self._manifest, stream.count, manifest_faults)
+        report.faults[0:0] = manifest_faults.faults
+        if checkpoints is not None:
+            verify_checkpoints(checkpoints, self.keys, stream.hashes, report)
+        if log is not None and TREE_HEAD_FILE in log:
+            verify_bundle_log(log, self.keys, stream.hashes, report)
+        report.images = verify_bundle_evidence(log or {}, stream.named, stream.exported, report, extra_images)
+        return report
+
+
 def verify_bundle(manifest: bytes, keys: bytes, envelopes: bytes, checkpoints: bytes | None = None,
                   log: dict[str, bytes] | None = None, extra_images: dict[str, bytes] | None = None) -> Report:
     """Verify the three mandatory bundle files (and checkpoints.jsonl, the log and evidence files if given, and
     ``extra_images`` by name); list every fault."""
-    report = Report()
-    lines = split_lines(envelopes)
-    parsed = check_manifest(manifest, len(lines), report)
-    key_records = parse_keys(keys, report)
-    hashes: dict[tuple[str, int], str] = {}
-    verify_envelopes(lines, key_records, report, hashes, from_start=starts_at_first(parsed))
-    if checkpoints is not None:
-        verify_checkpoints(checkpoints, key_records, hashes, report)
-    if log is not None and TREE_HEAD_FILE in log:
-        verify_bundle_log(log, key_records, hashes, report)
-    report.images = verify_bundle_evidence(log or {}, lines, report, extra_images)
-    return report
+    verifier = BundleVerifier(manifest, keys)
+    for line in split_lines(envelopes):
+        verifier.feed(check_line(line, verifier.keys))
+    return verifier.finish(checkpoints, log, extra_images)

@@ -27,22 +27,6 @@ EVIDENCE_DIR = "evidence/"
 _NAME = re.compile(r"^([0-9a-f]{64})\.(png|jpg)$")
 
 
-def named_evidence(envelope_lines: list[bytes]) -> dict[str, set[tuple[str, int]]]:
-    """sha256 -> the (gateway, seq) of every exported envelope whose signed result names it."""
-    named: dict[str, set[tuple[str, int]]] = {}
-    for line in envelope_lines:
-        try:
-            envelope = json.loads(line)
-            entries = envelope["result"].get("evidence") or []
-            key = (envelope["gateway"], envelope["seq"])
-        except (ValueError, KeyError, TypeError, AttributeError):
-            continue  # the envelope checks report it
-        for entry in entries if isinstance(entries, list) else []:
-            if isinstance(entry, dict) and isinstance(entry.get("sha256"), str):
-                named.setdefault(entry["sha256"], set()).add(key)
-    return named
-
-
 def check_image(name: str, data: bytes, named: dict[str, set[tuple[str, int]]], report: Report) -> None:
     """An image file must be called ``<sha256>.<png|jpg>``, hash to that name and be named by an envelope."""
     base = name.rsplit("/", 1)[-1]
@@ -73,12 +57,11 @@ def _lines(data: bytes, file: str, report: Report) -> list[tuple[str, dict[str, 
     return found
 
 
-def verify_bundle_evidence(files: dict[str, bytes], envelope_lines: list[bytes], report: Report,
+def verify_bundle_evidence(files: dict[str, bytes], named: dict[str, set[tuple[str, int]]],
+                           exported: set[tuple[Any, Any]], report: Report,
                            extra_images: dict[str, bytes] | None = None) -> int:
-    """Check evidence.jsonl, flags.jsonl and every image given; returns the number of images checked."""
-    named = named_evidence(envelope_lines)
-    exported = {key for keys in named.values() for key in keys}
-    exported |= _exported_keys(envelope_lines)
+    """Check evidence.jsonl, flags.jsonl and every image given against ``named`` (sha256 -> envelopes naming
+    it) and ``exported`` (every (gateway, seq) in envelopes.jsonl); returns the number of images checked."""
     if EVIDENCE_FILE in files:
         for where, doc in _lines(files[EVIDENCE_FILE], EVIDENCE_FILE, report):
             if (doc["gateway"], doc["seq"]) not in named.get(str(doc.get("sha256")), set()):
@@ -95,14 +78,3 @@ def verify_bundle_evidence(files: dict[str, bytes], envelope_lines: list[bytes],
     for name, data in sorted(images.items()):
         check_image(name, data, named, report)
     return len(images)
-
-
-def _exported_keys(envelope_lines: list[bytes]) -> set[tuple[str, int]]:
-    keys = set()
-    for line in envelope_lines:
-        try:
-            envelope = json.loads(line)
-            keys.add((envelope["gateway"], envelope["seq"]))
-        except (ValueError, KeyError, TypeError):
-            continue
-    return keys

@@ -1,0 +1,168 @@
+"""envelopes.jsonl checked line by line: each line alone (``check_line``, any order, any process),
+then in file order (``EnvelopeStream``: numbering, chain continuity, hashes for the later checks).
+
+Pure: the caller reads the lines and may run ``check_line`` wherever it likes; only the results'
+order matters, so memory stays at one line plus one hash per envelope.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from . import envelope as env
+from .bundle_report import KeyRecord, Report, json_problem
+from .errors import EnvelopeError
+
+Keys = dict[tuple[str, str], KeyRecord]
+
+
+class LineCheck(NamedTuple):
+    """What one envelope line shows on its own, without its neighbours."""
+
+    fault: tuple[str, str] | None
+    """(kind, message) when the line is not an envelope (``invalid_json``/``schema``); the chain skips it."""
+    gateway: str = ""
+    seq: int = 0
+    prev: str = ""
+    digest: str = ""
+    key_fault: tuple[str, str] | None = None
+    """(kind, message) of ``unknown_key``/``revoked_key``/``bad_signature``."""
+    exported: tuple[Any, Any] | None = None
+    """(gateway, seq) as written, for the evidence and flags checks (also for a line failing the schema)."""
+    evidence: tuple[str, ...] = ()
+    """sha256 of every evidence entry the line's result names."""
+
+
+def _received_at(envelope: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(envelope["result"]["received_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _key_fault(envelope: dict[str, Any], keys: Keys) -> tuple[str, str] | None:
+    record = keys.get((envelope["gateway"], envelope["kid"]))
+    if record is None:
+        return "unknown_key", f"kid {envelope['kid']} is not in keys.json for gateway {envelope['gateway']}"
+    received = _received_at(envelope)
+    if record.revoked_at is not None and (received is None or received >= record.revoked_at):
+        return "revoked_key", f"signed with kid {record.kid}, revoked at {record.revoked_at.isoformat()}"
+    try:
+        env.verify_signature(envelope, record.public_raw)
+    except EnvelopeError as exc:
+        return "bad_signature", exc.message
+    return None
+
+
+def _evidence_facts(envelope: Any) -> tuple[tuple[Any, Any] | None, tuple[str, ...]]:
+    """(gateway, seq) and the evidence hashes named, from any parsed line (None/() where absent)."""
+    try:
+        key = (envelope["gateway"], envelope["seq"])
+        hash(key)
+    except (KeyError, TypeError, IndexError):
+        return None, ()
+    try:
+        entries = envelope["result"].get("evidence") or []
+    except (KeyError, TypeError, AttributeError):
+        return key, ()
+    if not isinstance(entries, list):
+        return key, ()
+    return key, tuple(e["sha256"] for e in entries if isinstance(e, dict) and isinstance(e.get("sha256"), str))
+
+
+def check_line(line: bytes, keys: Keys) -> LineCheck:
+    """JSON, schema, key and signature of one envelope line."""
+    try:
+        envelope = json.loads(line)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return LineCheck(("invalid_json", json_problem(exc)))
+    exported, evidence = _evidence_facts(envelope)
+    try:
+        env.check_shape(envelope)
+        digest = env.envelope_hash(envelope)
+    except EnvelopeError as exc:
+        return LineCheck(("schema", exc.message), exported=exported, evidence=evidence)
+    return LineCheck(None, envelope["gateway"], envelope["seq"], envelope["prev"], digest,
+                     _key_fault(envelope, keys), exported, evidence)
+
+
+def check_lines(lines: list[bytes], keys: Keys) -> list[LineCheck]:
+    """``check_line`` of each line, in order (one unit of work for a pool)."""
+    return [check_line(line, keys) for line in lines]
+
+
+class EnvelopeStream:
+    """Takes each line's ``LineCheck`` in file order and reports gaps, forks and broken links.
+
+    ``from_start``: the bundle claims every envelope from seq 1, so a chain starting later is a gap.
+    After the last line: ``count`` (non-blank lines), ``hashes`` by (gateway, seq) (first one wins),
+    ``named`` (sha256 -> envelopes naming it) and ``exported`` (every (gateway, seq) written).
+    """
+
+    def __init__(self, report: Report, from_start: bool) -> None:
+        self.report = report
+        self.from_start = from_start
+        self.count = 0
+        self.last: dict[str, tuple[int, str]] = {}
+        self.hashes: dict[tuple[str, int], str] = {}
+        self.named: dict[str, set[tuple[str, int]]] = {}
+        self._unchained: set[tuple[Any, Any]] = set()
+
+    @property
+    def exported(self) -> set[tuple[Any, Any]]:
+        return set(self.hashes) | self._unchained
+
+    def feed(self, check: LineCheck) -> None:
+        """The next non-blank line's check."""
+        self.count += 1
+        where = f"envelopes.jsonl line {self.count}"
+        for sha in check.evidence:
+            self.named.setdefault(sha, set()).add(check.exported)  # type: ignore[arg-type]
+        if check.fault is not None:
+            if check.exported is not None:
+                self._unchained.add(check.exported)
+            self.report.add(check.fault[0], where, check.fault[1])
+            return
+        gateway = sys.intern(check.gateway)
+        where = f"{where} (gateway {gateway}, seq {check.seq})"
+        self.report.envelopes += 1
+        self.hashes.setdefault((gateway, check.seq), check.digest)
+        if check.key_fault is not None:
+            self.report.add(check.key_fault[0], where, check.key_fault[1])
+        self._step(gateway, check.seq, check.prev, check.digest, where)
+
+    def _step(self, gateway: str, seq: int, prev: str, digest: str, where: str) -> None:
+        previous = self.last.get(gateway)
+        self.last[gateway] = (seq, digest)
+        self.report.gateways[gateway] = seq
+        if previous is None:
+            if self.from_start and seq > 1:
+                self.report.add("seq_gap", where, f"seq 1..{seq - 1} missing: the manifest's range has no start "
+                                f"date, so gateway {gateway}'s chain must begin at seq 1")
+            return
+        last_seq, last_hash = previous
+        if seq == last_seq:
+            if digest != last_hash:
+                self.report.add("fork", where, f"a second, different envelope for seq {seq}")
+            else:
+                self.report.add("fork", where, f"seq {seq} appears twice")
+        elif seq < last_seq:
+            self.report.add("schema", where, f"out of order: seq {seq} after seq {last_seq}")
+        elif seq > last_seq + 1:
+            self.report.add("seq_gap", where, f"seq {last_seq + 1}..{seq - 1} missing before seq {seq}")
+        elif prev != last_hash:
+            self.report.add("broken_prev", where, f"prev does not equal the hash of seq {last_seq}")
+
+
+def split_lines(data: bytes) -> list[bytes]:
+    """Envelope lines of envelopes.jsonl (a final newline is optional, blank lines are ignored)."""
+    return [line for line in data.split(b"\n") if line.strip()]
+
+
+def stream_lines(chunks: Iterable[bytes]) -> Iterable[bytes]:
+    """The non-blank lines of envelopes.jsonl read as byte lines (e.g. a binary file object)."""
+    return (line.rstrip(b"\n") for line in chunks if line.strip())
