@@ -49,15 +49,17 @@ def _write_json(path: Path, value: Any) -> None:
 
 
 def _write_envelopes(session: Session, path: Path, filters: list[Any]) -> tuple[int, set[str], set[str]]:
-    """Write raw envelope lines ordered by gateway, seq; return (count, gateways, sites)."""
-    query = select(StoredEnvelope).where(*filters).order_by(StoredEnvelope.gateway_id, StoredEnvelope.seq)
+    """Write raw envelope lines ordered by gateway, seq, streamed from the database (a server-side cursor where
+    the driver has one); return (count, gateways, sites)."""
+    query = (select(StoredEnvelope.raw_text, StoredEnvelope.gateway_id, StoredEnvelope.site_id).where(*filters)
+             .order_by(StoredEnvelope.gateway_id, StoredEnvelope.seq))
     count, gateways, sites = 0, set(), set()
     with path.open("wb") as out:
-        for row in session.scalars(query.execution_options(yield_per=500)):
-            out.write(row.raw_text.encode("utf-8") + b"\n")
+        for raw_text, gateway, site in session.execute(query.execution_options(yield_per=1000)):
+            out.write(raw_text.encode("utf-8") + b"\n")
             count += 1
-            gateways.add(row.gateway_id)
-            sites.add(row.site_id)
+            gateways.add(gateway)
+            sites.add(site)
     return count, gateways, sites
 
 

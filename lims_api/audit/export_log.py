@@ -40,7 +40,7 @@ def write_log_files(session: Session, target: Path, filters: list[Any]) -> str |
     rows = session.execute(
         select(StoredEnvelope.gateway_id, StoredEnvelope.seq, StoredEnvelope.log_index)
         .where(*filters, StoredEnvelope.log_index < head.size)
-        .order_by(StoredEnvelope.gateway_id, StoredEnvelope.seq)
+        .order_by(StoredEnvelope.gateway_id, StoredEnvelope.seq).execution_options(yield_per=1000)
     )
     with (target / INCLUSION_FILE).open("w", encoding="utf-8") as out:
         for row in rows:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lims_api.core.jsonl import LazyJsonl
 from lims_api.ingest.models import StoredEnvelope
 from protocols.bundle_evidence import EVIDENCE_DIR, EVIDENCE_FILE, FLAGS_FILE
 
@@ -17,24 +17,29 @@ from .models import EvidenceFile, ResultEvidence, ResultFlag
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg"}
 
 
-def _jsonl(path: Path, docs: list[dict[str, Any]]) -> None:
-    path.write_text("".join(json.dumps(doc, ensure_ascii=False) + "\n" for doc in docs), encoding="utf-8")
-
-
 def write_evidence_part(session: Session, target: Path, filters: list[Any]) -> dict[str, int]:
     """Write the flags and evidence of the envelopes matching ``filters`` (files only when there is something)."""
-    flags = [{"gateway": gateway, "seq": seq, "source": f.source, "code": f.code, "detail": f.detail,
-              "computed_at": f.computed_at.isoformat(timespec="milliseconds")}
-             for f, gateway, seq in session.execute(
-                 select(ResultFlag, StoredEnvelope.gateway_id, StoredEnvelope.seq)
-                 .join(StoredEnvelope, StoredEnvelope.id == ResultFlag.envelope_id).where(*filters)
-                 .order_by(StoredEnvelope.gateway_id, StoredEnvelope.seq, ResultFlag.id))]
-    entries, images = [], 0
+    with LazyJsonl(target / FLAGS_FILE) as flags:
+        for f, gateway, seq in session.execute(
+            select(ResultFlag, StoredEnvelope.gateway_id, StoredEnvelope.seq)
+            .join(StoredEnvelope, StoredEnvelope.id == ResultFlag.envelope_id).where(*filters)
+            .order_by(StoredEnvelope.gateway_id, StoredEnvelope.seq, ResultFlag.id).execution_options(yield_per=500)
+        ):
+            flags.write({"gateway": gateway, "seq": seq, "source": f.source, "code": f.code, "detail": f.detail,
+                         "computed_at": f.computed_at.isoformat(timespec="milliseconds")})
+    with LazyJsonl(target / EVIDENCE_FILE) as entries:
+        images = _write_entries(session, target, filters, entries)
+    return {"flags": flags.count, "evidence": entries.count, "images": images}
+
+
+def _write_entries(session: Session, target: Path, filters: list[Any], entries: LazyJsonl) -> int:
+    """Write evidence.jsonl lines and each image not yet written; return the number of images written."""
+    images = 0
     for entry, gateway, seq, image in session.execute(
         select(ResultEvidence, StoredEnvelope.gateway_id, StoredEnvelope.seq, EvidenceFile)
         .join(StoredEnvelope, StoredEnvelope.id == ResultEvidence.envelope_id)
         .outerjoin(EvidenceFile, EvidenceFile.sha256 == ResultEvidence.sha256).where(*filters)
-        .order_by(StoredEnvelope.gateway_id, StoredEnvelope.seq, ResultEvidence.id)
+        .order_by(StoredEnvelope.gateway_id, StoredEnvelope.seq, ResultEvidence.id).execution_options(yield_per=50)
     ):
         file = None
         if image is not None:
@@ -44,10 +49,6 @@ def write_evidence_part(session: Session, target: Path, filters: list[Any]) -> d
                 path.parent.mkdir(exist_ok=True)
                 path.write_bytes(image.content)
                 images += 1
-        entries.append({"gateway": gateway, "seq": seq, "kind": entry.kind, "sha256": entry.sha256,
-                        "taken_at": entry.taken_at, "media_type": entry.media_type, "file": file})
-    if flags:
-        _jsonl(target / FLAGS_FILE, flags)
-    if entries:
-        _jsonl(target / EVIDENCE_FILE, entries)
-    return {"flags": len(flags), "evidence": len(entries), "images": images}
+        entries.write({"gateway": gateway, "seq": seq, "kind": entry.kind, "sha256": entry.sha256,
+                       "taken_at": entry.taken_at, "media_type": entry.media_type, "file": file})
+    return images
