@@ -7,12 +7,13 @@ added as new rows (flags, fingerprints, evidence names); the envelopes are not t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from protocols.plausibility import OPERATOR_NOT_ENROLLED, OUTSIDE_OPENING_HOURS, REPLAYED_MEASUREMENT, REPLAYED_RAW
@@ -26,6 +27,18 @@ from lims_api.people.models import User, UserSite
 from .models import ResultEvidence, ResultFingerprint, ResultFlag, SiteSetting
 from .fingerprint import measurement_key, raw_sha256, sample_key
 from .opening_hours import is_open, parse_hours
+from .replays import Known, Seen
+
+
+@dataclass(frozen=True)
+class _Print:
+    """A ``result_fingerprints`` row before it is inserted."""
+
+    envelope_id: int
+    raw_sha256: str
+    measurement_key: str | None
+    sample_key: str
+    item: str
 
 
 @dataclass(frozen=True)
@@ -35,20 +48,7 @@ class _New:
     seq: int
     result: TestResult
     evidence: list[dict[str, object]]
-    print: ResultFingerprint
-
-
-@dataclass
-class _Known:
-    """Stored results sharing one fingerprint: the first of them, where it is, and how many there are."""
-
-    envelope_id: int
-    where: str
-    raw: str
-    measurement: str | None
-    sample: str
-    item: str
-    count: int = 1
+    print: _Print
 
 
 def _new_envelopes(session: Session, keys: Sequence[tuple[str, int]]) -> list[_New]:
@@ -64,7 +64,7 @@ def _new_envelopes(session: Session, keys: Sequence[tuple[str, int]]) -> list[_N
         member = json.loads(row.raw_text)["result"]
         result = TestResult.model_validate(member)
         evidence = [e for e in member.get("evidence") or [] if isinstance(e, dict)]
-        found.append(_New(row.id, row.gateway_id, row.seq, result, evidence, ResultFingerprint(
+        found.append(_New(row.id, row.gateway_id, row.seq, result, evidence, _Print(
             envelope_id=row.id, raw_sha256=raw_sha256(result), measurement_key=measurement_key(result),
             sample_key=sample_key(result), item=result.test.item)))
     return found
@@ -89,7 +89,7 @@ def _site_facts(session: Session, site_ids: set[str]) -> tuple[dict[str, set[str
     return technicians, hours
 
 
-def _earlier(session: Session, new: list[_New]) -> list[_Known]:
+def _earlier(session: Session, new: list[_New]) -> Seen:
     raws = {n.print.raw_sha256 for n in new}
     measurements = {n.print.measurement_key for n in new if n.print.measurement_key is not None}
     condition = ResultFingerprint.raw_sha256.in_(raws)
@@ -103,22 +103,23 @@ def _earlier(session: Session, new: list[_New]) -> list[_Known]:
         select(groups, StoredEnvelope.gateway_id, StoredEnvelope.seq)
         .join(StoredEnvelope, StoredEnvelope.id == groups.c.first)
     ).all()
-    return [_Known(row.first, f"{row.gateway_id} seq {row.seq}", row.raw_sha256, row.measurement_key, row.sample_key,
-                   row.item, row.n) for row in rows]
+    seen = Seen()
+    for row in rows:
+        seen.add(Known(row.first, f"{row.gateway_id} seq {row.seq}", row.raw_sha256, row.measurement_key,
+                       row.sample_key, row.item, row.n))
+    return seen
 
 
-def _replay_flags(new: _New, known: list[_Known]) -> list[tuple[int, str, str]]:
+def _replay_flags(new: _New, known: _Seen) -> list[tuple[int, str, str]]:
     """(envelope id, code, detail): the new result names the first it repeats (and how many more); that
     first one is flagged too when this is its first repeat. At most two rows per code, however many repeats."""
     me = new.print
-    raw = [k for k in known if k.raw == me.raw_sha256 and (k.sample != me.sample_key or k.item == me.item)]
-    values = [k for k in known if k not in raw and me.measurement_key is not None
-              and k.measurement == me.measurement_key and k.sample != me.sample_key]
+    raw = known.raw_matches(me.raw_sha256, me.sample_key, me.item)
+    values = known.value_matches(me.measurement_key, me.raw_sha256, me.sample_key)
     flags = []
-    for code, what, matches in ((REPLAYED_RAW, "raw bytes", raw), (REPLAYED_MEASUREMENT, "raw values", values)):
-        if not matches:
+    for code, what, (first, total) in ((REPLAYED_RAW, "raw bytes", raw), (REPLAYED_MEASUREMENT, "raw values", values)):
+        if first is None:
             continue
-        first, total = min(matches, key=lambda k: k.envelope_id), sum(k.count for k in matches)
         more = f" and {total - 1} more" if total > 1 else ""
         flags.append((new.id, code, f"same {what} as {first.where}{more}"))
         if total == 1:
@@ -150,25 +151,30 @@ def flag_stored(session: Session, keys: Sequence[tuple[str, int]], now: datetime
         return 0
     technicians, hours = _site_facts(session, {n.result.site.id for n in new})
     known = _earlier(session, new)
-    rows: list[ResultFlag] = []
+    flags: list[dict[str, object]] = []
+    prints: list[dict[str, object]] = []
+    evidence: list[dict[str, object]] = []
     for item in new:
         for flag in item.result.qc.flags:
             code, _, detail = flag.partition(":")
-            rows.append(ResultFlag(envelope_id=item.id, source="gateway", code=code[:64], detail=detail[:200] or None,
-                                   computed_at=now))
-        rows += [ResultFlag(envelope_id=item.id, source="lims", code=code, detail=detail, computed_at=now)
-                 for code, detail in _own_flags(item, technicians, hours)]
-        rows += [ResultFlag(envelope_id=target, source="lims", code=code, detail=detail, computed_at=now)
-                 for target, code, detail in _replay_flags(item, known)]
+            flags.append(_flag(item.id, "gateway", code[:64], detail[:200] or None, now))
+        flags += [_flag(item.id, "lims", code, detail, now) for code, detail in _own_flags(item, technicians, hours)]
+        flags += [_flag(target, "lims", code, detail, now) for target, code, detail in _replay_flags(item, known)]
         fp = item.print
-        known.append(_Known(item.id, f"{item.gateway} seq {item.seq}", fp.raw_sha256, fp.measurement_key,
-                            fp.sample_key, fp.item))
-        session.add(fp)
-        session.add_all(ResultEvidence(envelope_id=item.id, kind=str(e.get("kind", ""))[:32],
-                                       sha256=str(e.get("sha256", ""))[:64], taken_at=_text(e.get("taken_at"), 40),
-                                       media_type=_text(e.get("media_type"), 64)) for e in item.evidence)
-    session.add_all(rows)
-    return len(rows)
+        known.add(Known(item.id, f"{item.gateway} seq {item.seq}", fp.raw_sha256, fp.measurement_key,
+                        fp.sample_key, fp.item))
+        prints.append(dataclasses.asdict(fp))
+        evidence += [dict(envelope_id=item.id, kind=str(e.get("kind", ""))[:32], sha256=str(e.get("sha256", ""))[:64],
+                          taken_at=_text(e.get("taken_at"), 40), media_type=_text(e.get("media_type"), 64))
+                     for e in item.evidence]
+    for table, values in ((ResultFingerprint, prints), (ResultEvidence, evidence), (ResultFlag, flags)):
+        if values:
+            session.execute(insert(table), values)  # one executemany per kind and batch
+    return len(flags)
+
+
+def _flag(envelope_id: int, source: str, code: str, detail: str | None, now: datetime) -> dict[str, object]:
+    return dict(envelope_id=envelope_id, source=source, code=code, detail=detail, computed_at=now)
 
 
 def _text(value: object, limit: int) -> str | None:
