@@ -165,11 +165,14 @@ def run(config: Path = CONFIG_OPTION) -> None:
     ``python -m gateway run`` (same PID), which runs the daemon without the CLI's libraries.
     SIGTERM/SIGINT are held from here on (the mask survives ``execv``) until the daemon handles them.
     """
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
-    _load(config)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execv(sys.executable, [sys.executable, "-m", "gateway", "run", "--config", str(config.resolve())])
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    try:
+        _load(config)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "gateway", "run", "--config", str(config.resolve())])
+    finally:  # reached only when there was no exec: the caller keeps the signal mask it had
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 from .cli_status import status_command  # noqa: E402 (registered after the other commands)

@@ -101,8 +101,11 @@ def test_run_logs_json_and_exits_0_on_sigterm(tmp_path, key_path, lims):
 
 
 def test_run_with_a_bad_config_exits_1(tmp_path):
+    mask_before = signal.pthread_sigmask(signal.SIG_BLOCK, set())
     out = invoke("run", "--config", str(tmp_path / "missing.toml"))
     assert out.exit_code == 1 and "config file not found" in out.output
+    # no exec happened: the stop signals held for the daemon are released again (children would inherit them)
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, set()) == mask_before
 
 
 def test_json_formatter_keeps_extras_and_exceptions():
