@@ -1,8 +1,9 @@
 """LIMS plausibility flags of newly stored envelopes, computed a batch at a time (docs/evidence.md).
 
 Per batch: one query for the stored envelopes, one for the sites' technicians and opening hours,
-one for earlier results with the same fingerprints; no query per line. Everything found is
-added as new rows (flags, fingerprints, evidence names); the envelopes are not touched.
+one for the tallies and first results of earlier results with the same fingerprints (rows bounded
+by the batch, not by the repeats; ``earlier.py``); no query per line. Everything found is added as
+new rows, one INSERT per kind (flags, fingerprints, evidence names); the envelopes are not touched.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import and_, insert, select
 from sqlalchemy.orm import Session
 
 from protocols.plausibility import OPERATOR_NOT_ENROLLED, OUTSIDE_OPENING_HOURS, REPLAYED_MEASUREMENT, REPLAYED_RAW
@@ -27,6 +28,7 @@ from lims_api.people.models import User, UserSite
 from .models import ResultEvidence, ResultFingerprint, ResultFlag, SiteSetting
 from .fingerprint import measurement_key, raw_sha256, sample_key
 from .opening_hours import is_open, parse_hours
+from .earlier import Key, earlier
 from .replays import Known, Seen
 
 
@@ -89,28 +91,7 @@ def _site_facts(session: Session, site_ids: set[str]) -> tuple[dict[str, set[str
     return technicians, hours
 
 
-def _earlier(session: Session, new: list[_New]) -> Seen:
-    raws = {n.print.raw_sha256 for n in new}
-    measurements = {n.print.measurement_key for n in new if n.print.measurement_key is not None}
-    condition = ResultFingerprint.raw_sha256.in_(raws)
-    if measurements:
-        condition = or_(condition, ResultFingerprint.measurement_key.in_(measurements))
-    fp = ResultFingerprint
-    groups = (select(fp.raw_sha256, fp.measurement_key, fp.sample_key, fp.item,
-                     func.min(fp.envelope_id).label("first"), func.count().label("n"))
-              .where(condition).group_by(fp.raw_sha256, fp.measurement_key, fp.sample_key, fp.item).subquery())
-    rows = session.execute(
-        select(groups, StoredEnvelope.gateway_id, StoredEnvelope.seq)
-        .join(StoredEnvelope, StoredEnvelope.id == groups.c.first)
-    ).all()
-    seen = Seen()
-    for row in rows:
-        seen.add(Known(row.first, f"{row.gateway_id} seq {row.seq}", row.raw_sha256, row.measurement_key,
-                       row.sample_key, row.item, row.n))
-    return seen
-
-
-def _replay_flags(new: _New, known: _Seen) -> list[tuple[int, str, str]]:
+def _replay_flags(new: _New, known: Seen) -> list[tuple[int, str, str]]:
     """(envelope id, code, detail): the new result names the first it repeats (and how many more); that
     first one is flagged too when this is its first repeat. At most two rows per code, however many repeats."""
     me = new.print
@@ -150,7 +131,8 @@ def flag_stored(session: Session, keys: Sequence[tuple[str, int]], now: datetime
     if not new:
         return 0
     technicians, hours = _site_facts(session, {n.result.site.id for n in new})
-    known = _earlier(session, new)
+    known = earlier(session, (Key(n.print.raw_sha256, n.print.sample_key, n.print.item, n.print.measurement_key)
+                                for n in new))
     flags: list[dict[str, object]] = []
     prints: list[dict[str, object]] = []
     evidence: list[dict[str, object]] = []

@@ -38,31 +38,49 @@ class Seen:
         self._tally: Counter[tuple[object, ...]] = Counter()
 
     def add(self, known: Known) -> None:
-        """Count ``known`` in every tally it belongs to (kept in envelope-id order)."""
+        """Count ``known`` in every tally it belongs to and keep it as a candidate first match."""
         r, m, s, n = known.raw, known.measurement, known.sample, known.count
-        bisect.insort(self._by_raw[r], known, key=lambda k: k.envelope_id)
+        self.candidate(known)
         self._tally.update({("r", r): n, ("rs", r, s): n, ("rsi", r, s, known.item): n})
         if m is not None:
-            bisect.insort(self._by_value[m], known, key=lambda k: k.envelope_id)
             self._tally.update({("m", m): n, ("ms", m, s): n, ("mr", m, r): n, ("mrs", m, r, s): n})
+
+    def tally(self, name: tuple[object, ...], count: int) -> None:
+        """Add ``count`` results to one tally (counted by the database)."""
+        self._tally[name] += count
+
+    def candidate(self, known: Known) -> None:
+        """Keep ``known`` (in envelope-id order) as a possible first match, without counting it."""
+        bisect.insort(self._by_raw[known.raw], known, key=lambda k: k.envelope_id)
+        if known.measurement is not None:
+            bisect.insort(self._by_value[known.measurement], known, key=lambda k: k.envelope_id)
+
+    def other_samples(self, raw: str, sample: str) -> int:
+        """How many results with these raw bytes claim another sample."""
+        return self._tally[("r", raw)] - self._tally[("rs", raw, sample)]
+
+    def raw_count(self, raw: str, sample: str, item: str) -> int:
+        """How many results with these raw bytes claim another sample, or the same sample and item."""
+        return self.other_samples(raw, sample) + self._tally[("rsi", raw, sample, item)]
+
+    def value_count(self, measurement: str | None, raw: str, sample: str) -> int:
+        """How many results have these raw values, another sample and other raw bytes."""
+        if measurement is None:
+            return 0
+        t = self._tally
+        return (t[("m", measurement)] - t[("ms", measurement, sample)] - t[("mr", measurement, raw)]
+                + t[("mrs", measurement, raw, sample)])
 
     def raw_matches(self, raw: str, sample: str, item: str) -> Match:
         """Results with these raw bytes that claim another sample, or the same sample and item."""
-        t = self._tally
-        total = t[("r", raw)] - t[("rs", raw, sample)] + t[("rsi", raw, sample, item)]
+        total = self.raw_count(raw, sample, item)
         if total == 0:
             return None, 0
-        first = next(k for k in self._by_raw[raw] if k.sample != sample or k.item == item)
-        return first, total
+        return next(k for k in self._by_raw[raw] if k.sample != sample or k.item == item), total
 
     def value_matches(self, measurement: str | None, raw: str, sample: str) -> Match:
         """Results with these raw values, another sample and other raw bytes (those are raw repeats)."""
-        if measurement is None:
+        total = self.value_count(measurement, raw, sample)
+        if measurement is None or total == 0:
             return None, 0
-        t = self._tally
-        total = (t[("m", measurement)] - t[("ms", measurement, sample)] - t[("mr", measurement, raw)]
-                 + t[("mrs", measurement, raw, sample)])
-        if total == 0:
-            return None, 0
-        first = next(k for k in self._by_value[measurement] if k.sample != sample and k.raw != raw)
-        return first, total
+        return next(k for k in self._by_value[measurement] if k.sample != sample and k.raw != raw), total

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from lims_api.ingest.service import store_batch
 
 from .conftest import ndjson
-from .test_lims_flags import TECHNICIAN, enzyme
+from .test_lims_flags import TECHNICIAN, enzyme, flags
 
 if TYPE_CHECKING:
     from .conftest import Lims, SigningGateway
@@ -61,3 +61,36 @@ def test_identical_raw_readings_from_several_gateways_add_the_documented_rows_in
                  for n, where in enumerate(order[2:], start=2)]
     assert sorted(rows) == sorted(expected)
     assert len(rows) == GATEWAYS * ROUNDS * BATCH  # one per repeat, one on the first: no more
+
+
+def replays(lims: Lims, gateway: str, seq: int) -> list[tuple[str, str]]:
+    return [(code, detail) for _, code, detail in flags(lims, gateway, seq) if code.startswith("replayed")]
+
+
+def test_a_stored_first_of_the_same_sample_and_another_item_is_passed_over_for_the_next(
+        lims: Lims, gateway: SigningGateway):
+    """The first stored result of these bytes is the same sample's other item: the match is the next one."""
+    lims.enrol(gateway)
+    shared = {"instrument": {"driver": "astm_quantitative"}, "raw": {"transport": "astm", "data": "AkhFTExPAw"}}
+    nitrite, formaldehyde = ({"item": item, "kind": "quantitative"} for item in ("亚硝酸盐", "甲醛"))
+    lims.ingest(gateway.next(test=nitrite, **shared))
+    lims.ingest(gateway.next(test=nitrite, sample={"id": "S-2", "barcode": None}, **shared))
+    lims.ingest(gateway.next(test=formaldehyde, **shared))
+    where = gateway.gateway
+    assert replays(lims, where, 3) == [("replayed_raw", f"same raw bytes as {where} seq 2")]
+    assert replays(lims, where, 2) == [("replayed_raw", f"same raw bytes as {where} seq 1"),
+                                       ("replayed_raw", f"same raw bytes as {where} seq 3")]
+    assert replays(lims, where, 1) == [("replayed_raw", f"same raw bytes as {where} seq 2")]
+
+
+def test_a_stored_first_of_the_same_values_and_sample_is_passed_over_for_the_next(
+        lims: Lims, gateway: SigningGateway):
+    """The first stored result of these values claims the same sample: the match is the next one."""
+    lims.enrol(gateway)
+    lims.ingest(gateway.next(**enzyme(channel=1, delta_t="0.1545")))
+    lims.ingest(gateway.next(**enzyme(channel=1, delta_t="0.1545", sample={"id": "S-9", "barcode": None})))
+    lims.ingest(gateway.next(**enzyme(channel=2, delta_t="0.1545")))
+    where = gateway.gateway
+    assert replays(lims, where, 3) == [("replayed_measurement", f"same raw values as {where} seq 2")]
+    assert replays(lims, where, 2) == [("replayed_raw", f"same raw bytes as {where} seq 1"),
+                                       ("replayed_measurement", f"same raw values as {where} seq 3")]
