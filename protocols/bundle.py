@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 
 from . import checkpoint as cp
@@ -116,7 +117,7 @@ def starts_at_first(manifest: dict[str, Any]) -> bool:
 
 
 def _check_checkpoint(
-    doc: dict[str, Any], keys: dict[tuple[str, str], KeyRecord], hashes: dict[tuple[str, int], str]
+    doc: dict[str, Any], keys: dict[tuple[str, str], KeyRecord], hashes: Mapping[tuple[str, int], str]
 ) -> str | None:
     """Why one checkpoint fails against the bundle's envelopes, or ``None`` when it holds."""
     day = doc["date"]
@@ -140,7 +141,7 @@ def _check_checkpoint(
 
 
 def verify_checkpoints(
-    data: bytes, keys: dict[tuple[str, str], KeyRecord], hashes: dict[tuple[str, int], str], report: Report
+    data: bytes, keys: dict[tuple[str, str], KeyRecord], hashes: Mapping[tuple[str, int], str], report: Report
 ) -> None:
     """Recompute each checkpoint's Merkle root from the bundle's envelopes of its day."""
     for number, line in enumerate(data.split(b"\n"), start=1):

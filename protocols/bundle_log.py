@@ -12,6 +12,7 @@ log head without asking the LIMS (``receipt_from_bundle``).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import treehead as th
@@ -55,7 +56,7 @@ def _lims_record(head: dict[str, Any], keys: dict[tuple[str, str], KeyRecord]) -
 
 
 def verify_bundle_log(files: dict[str, bytes], keys: dict[tuple[str, str], KeyRecord],
-                      hashes: dict[tuple[str, int], str], report: Report) -> None:
+                      hashes: Mapping[tuple[str, int], str], report: Report) -> None:
     """Check the signed head and every inclusion line against the bundle's envelopes (``log`` faults)."""
     try:
         head = json.loads(files[TREE_HEAD_FILE])["tree_head"]

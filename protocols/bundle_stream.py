@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -95,6 +95,53 @@ def check_lines(lines: list[bytes], keys: Keys) -> list[LineCheck]:
     return [check_line(line, keys) for line in lines]
 
 
+class ChainHashes(Mapping[tuple[str, int], str]):
+    """Envelope hashes (hex) by (gateway, seq), the first one kept: 32 bytes per envelope for each gateway's
+    consecutive run of seqs, a plain dict entry for any other."""
+
+    def __init__(self) -> None:
+        self._runs: dict[str, tuple[int, bytearray]] = {}
+        self._other: dict[tuple[str, int], str] = {}
+
+    def _run_index(self, gateway: str, seq: int) -> tuple[bytearray, int] | None:
+        run = self._runs.get(gateway)
+        if run is None or not run[0] <= seq < run[0] + len(run[1]) // 32:
+            return None
+        return run[1], (seq - run[0]) * 32
+
+    def __getitem__(self, key: tuple[str, int]) -> str:
+        found = self._run_index(*key)
+        if found is None:
+            return self._other[key]
+        digests, at = found
+        return digests[at:at + 32].hex()
+
+    def __contains__(self, key: object) -> bool:
+        return (isinstance(key, tuple) and self._run_index(*key) is not None) or key in self._other
+
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        for gateway, (first, digests) in self._runs.items():
+            yield from ((gateway, first + i) for i in range(len(digests) // 32))
+        yield from self._other
+
+    def __len__(self) -> int:
+        return sum(len(d) // 32 for _, d in self._runs.values()) + len(self._other)
+
+    def setdefault(self, key: tuple[str, int], digest: str) -> str:
+        """Keep ``digest`` for ``key`` unless one is kept already; the kept one."""
+        if key in self:
+            return self[key]
+        gateway, seq = key
+        run = self._runs.get(gateway)
+        if run is None:
+            self._runs[gateway] = (seq, bytearray.fromhex(digest))
+        elif seq == run[0] + len(run[1]) // 32:
+            run[1].extend(bytes.fromhex(digest))
+        else:
+            self._other[key] = digest
+        return digest
+
+
 class EnvelopeStream:
     """Takes each line's ``LineCheck`` in file order and reports gaps, forks and broken links.
 
@@ -108,7 +155,7 @@ class EnvelopeStream:
         self.from_start = from_start
         self.count = 0
         self.last: dict[str, tuple[int, str]] = {}
-        self.hashes: dict[tuple[str, int], str] = {}
+        self.hashes = ChainHashes()
         self.named: dict[str, set[tuple[str, int]]] = {}
         self._unchained: set[tuple[Any, Any]] = set()
 

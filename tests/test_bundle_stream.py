@@ -77,3 +77,15 @@ def test_manifest_count_fault_still_comes_first(envelopes, tmp_path):
     kinds = [f.kind for f in verify_path(bundle, jobs=1).faults]
     assert kinds[:2] == ["count_mismatch", "keys"] and set(kinds[2:]) == {"unknown_key"}
     assert json.loads((bundle / "manifest.json").read_text())["counts"]["envelopes"] == 9
+
+
+def test_chain_hashes_keep_the_first_hash_of_each_seq_like_a_dict():
+    from protocols.bundle_stream import ChainHashes
+
+    order = [("a", 1), ("a", 2), ("a", 3), ("b", 5), ("a", 3), ("a", 2), ("a", 7), ("b", 6), ("a", 8), ("b", 4)]
+    compact, plain = ChainHashes(), {}
+    for number, key in enumerate(order):
+        digest = f"{number:064x}"
+        assert compact.setdefault(key, digest) == plain.setdefault(key, digest)
+    assert dict(compact) == plain and len(compact) == len(plain)
+    assert ("a", 4) not in compact and compact.get(("a", 4)) is None and ("c", 1) not in compact
