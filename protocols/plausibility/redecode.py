@@ -19,6 +19,7 @@ from importlib import resources
 
 from protocols import astm, enzyme, line_profile, modbus_profile
 from protocols.astm._frame import GoodFrame, scan_frame
+from protocols.enzyme import replay as enzyme_replay
 from protocols.result import TestResult
 
 from .flags import RAW_MISMATCH, RAW_UNDECODABLE
@@ -32,17 +33,14 @@ class Undecodable(Exception):
 
 
 def _enzyme_channel(raw: bytes) -> tuple[int, Decimal, Decimal]:
-    """(channel, ΔA₀, ΔAₜ) of a whole run (header, control, channel frames) or of a lone ``$R`` frame."""
+    """(channel, ΔA₀, ΔAₜ) of a whole run (header, control, channel frames) or of a lone ``$R`` frame.
+
+    The bytes are decoded once; the run is assembled from those events."""
+    events = enzyme_replay.raw_events(raw)
     try:
-        reading = enzyme.reading_from_raw(raw)
+        reading = enzyme_replay.reading_from_events(events)
         return reading.measurement.channel, reading.control.delta_a, reading.measurement.sample_delta_a
     except enzyme.ReplayError as exc:
-        decoder = enzyme.EnzymeDecoder()
-        decoder.receive_data(raw)
-        decoder.receive_data(b"")
-        events = []
-        while (event := decoder.next_event()) is not enzyme.NEED_DATA:
-            events.append(event)
         if len(events) != 1 or not isinstance(events[0], enzyme.ChannelMeasured):
             raise Undecodable(str(exc)) from exc
         return events[0].channel, events[0].control_delta_a, events[0].sample_delta_a
