@@ -29,6 +29,12 @@ INSTRUMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ConfigPath = Annotated[Path, Field(strict=False)]
 
 
+def _in_config_folder(value: Path, info: ValidationInfo) -> Path:
+    """A relative path taken from the folder of the config file being read (``base_dir`` context)."""
+    base = (info.context or {}).get("base_dir")
+    return value if value.is_absolute() or base is None else Path(base) / value
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -48,8 +54,7 @@ class GatewaySection(_Section):
     @field_validator("key_file", "outbox")
     @classmethod
     def _relative_to_config_folder(cls, value: Path, info: ValidationInfo) -> Path:
-        base = (info.context or {}).get("base_dir")
-        return value if value.is_absolute() or base is None else Path(base) / value
+        return _in_config_folder(value, info)
 
 
 class SiteSection(_Section):
@@ -133,8 +138,7 @@ class RoomPageSection(_Section):
     @field_validator("roster")
     @classmethod
     def _roster_relative_to_config_folder(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        base = (info.context or {}).get("base_dir")
-        return value if value is None or value.is_absolute() or base is None else Path(base) / value
+        return None if value is None else _in_config_folder(value, info)
 
 
 class CameraSection(_Section):
