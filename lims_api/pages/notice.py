@@ -112,7 +112,8 @@ COLUMNS = (StoredEnvelope.id, StoredEnvelope.sample_name, StoredEnvelope.stall, 
 
 def _slice(session: Session, conditions: list[object], offset: int, limit: int) -> list[Any]:
     """Rows ``offset`` .. ``offset + limit`` newest first (an index walk of the day, no sort of it)."""
-    query = select(*COLUMNS).where(*conditions).order_by(StoredEnvelope.tested_at.desc()).offset(offset).limit(limit)
+    newest_first = (StoredEnvelope.tested_at.desc(), StoredEnvelope.id.desc())  # id: a total order for paging
+    query = select(*COLUMNS).where(*conditions).order_by(*newest_first).offset(offset).limit(limit)
     return list(session.execute(query).all())
 
 

@@ -10,18 +10,29 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from kuaijian.audit import verify_path
 from lims_api import export_bundle
 from lims_api.__main__ import main
 from lims_api.audit.signing_key import KEY_FILE
+from lims_api.ingest.models import StoredEnvelope
 
 from .conftest import delete_envelope
 
 if TYPE_CHECKING:
     from .conftest import Lims, SigningGateway
 
-TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def _stored_day(lims: Lims) -> str:
+    """The LIMS-local day of the first stored envelope (the day a checkpoint run just after seeding covers)."""
+    with Session(lims.engine) as session:
+        first = session.scalar(select(func.min(StoredEnvelope.stored_at)))
+    assert isinstance(first, datetime)
+    return first.astimezone(ZONE).date().isoformat()
 
 
 def _checkpoint(lims: Lims, data_dir: Path, capsys: pytest.CaptureFixture, *extra: str) -> tuple[int, str]:
@@ -42,13 +53,14 @@ def test_export_with_checkpoints_verifies_then_a_deleted_row_names_the_day(
     capsys: pytest.CaptureFixture,
 ) -> None:
     _seed(lims, gateway, make_gateway)
+    day = _stored_day(lims)
     code, out = _checkpoint(lims, tmp_path / "data", capsys)
-    assert code == 0 and f"{TODAY} created: 5 envelope(s)" in out
+    assert code == 0 and f"{day} created: 5 envelope(s)" in out
     key_file = tmp_path / "data" / KEY_FILE
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     export_bundle(lims.engine, tmp_path / "good", None, None, None)
     (doc,) = [json.loads(line) for line in (tmp_path / "good" / "checkpoints.jsonl").read_text().splitlines()]
-    assert doc["date"] == TODAY and doc["count"] == 5
+    assert doc["date"] == day and doc["count"] == 5
     assert doc["ranges"] == [["gw-aa-other", 1, 1], [gateway.gateway, 1, 4]]
     lims_keys = [k for k in json.loads((tmp_path / "good" / "keys.json").read_text()) if k["gateway"] == "lims"]
     assert [k["kid"] for k in lims_keys] == [doc["kid"]]
@@ -60,7 +72,7 @@ def test_export_with_checkpoints_verifies_then_a_deleted_row_names_the_day(
     export_bundle(lims.engine, tmp_path / "bad", None, None, None)
     faults = verify_path(tmp_path / "bad").faults
     assert [f.kind for f in faults] == ["checkpoint"]
-    assert f"day {TODAY}" in faults[0].where and "seq 4" in faults[0].message
+    assert f"day {day}" in faults[0].where and "seq 4" in faults[0].message
 
 
 def test_altered_checkpoint_or_missing_lims_key_fails(
@@ -88,14 +100,15 @@ def test_refresh_detects_a_row_deleted_after_the_checkpoint(
     capsys: pytest.CaptureFixture,
 ) -> None:
     _seed(lims, gateway, make_gateway)
+    day = _stored_day(lims)
     assert _checkpoint(lims, tmp_path / "data", capsys)[0] == 0
     lims.ingest(gateway.next(verdict="negative"))  # stored later today: the refresh adds it
-    code, out = _checkpoint(lims, tmp_path / "data", capsys, "--date", TODAY)
+    code, out = _checkpoint(lims, tmp_path / "data", capsys, "--date", day)
     assert code == 0 and "refreshed: 6 envelope(s)" in out
     with lims.engine.begin() as conn:
         delete_envelope(conn, f"gateway_id = '{gateway.gateway}' AND seq = 2")
-    code, out = _checkpoint(lims, tmp_path / "data", capsys, "--date", TODAY)
-    assert code == 2 and f"day {TODAY}" in out and "no longer match" in out
+    code, out = _checkpoint(lims, tmp_path / "data", capsys, "--date", day)
+    assert code == 2 and f"day {day}" in out and "no longer match" in out
     assert lims.scalar("SELECT count(*) FROM audit_log WHERE action = 'checkpoint.mismatch'") == 1
 
 
