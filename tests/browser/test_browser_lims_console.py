@@ -66,15 +66,15 @@ def _open_console(page: Page, lims: LiveLims) -> None:
 def test_console_shows_a_gateway_going_offline_without_reload(page: Page, tmp_path):
     with live_lims(tmp_path, heartbeat_offline_s=OFFLINE_AFTER_S, console_refresh_s=REFRESH_S) as lims:
         a, _, _ = seed_places(lims)
+        beat_at = time.time()  # the LIMS judges offline by its wall clock (received_at), so the test does too
         _heartbeat(lims, a)
-        beat_at = time.monotonic()
         _open_console(page, lims)
         state = page.locator(f"#gw-{a.gateway} .gw-state")
         expect(state).to_have_text("在线")
         expect(page.locator("#sum-offline_count b")).to_have_text("1")  # market B's gateway never sent one
         expect(page.locator("#live-text")).to_have_text("自动刷新中")
         expect(state).to_have_text("离线", timeout=(OFFLINE_AFTER_S + 10) * 1000)
-        assert time.monotonic() - beat_at >= OFFLINE_AFTER_S
+        assert time.time() - beat_at >= OFFLINE_AFTER_S
         expect(page.locator(f"#gw-{a.gateway}")).to_have_attribute("data-state", "offline")
         expect(page.locator("#sum-offline_count b")).to_have_text("2")
         _heartbeat(lims, a, backlog=7)
