@@ -23,7 +23,7 @@ from lims_api.followup.models import Case
 from lims_api.ingest.models import Site, StoredEnvelope
 
 from .case_view import Window
-from .paging import Page
+from .paging import NEWEST_FIRST, Page
 from .views import DayCounts, SampleRow
 
 VERDICTS = ("positive", "negative", "invalid")
@@ -125,7 +125,7 @@ def _sample_tally(session: Session, site_id: str, day: date) -> tuple[DayCounts,
 def _stored(session: Session, conditions: list[object], limit: int, offset: int = 0) -> Sequence[StoredEnvelope]:
     """Newest first (``ix_envelopes_site_day_time`` walks the day in that order; no sort of the whole day)."""
     query = (select(StoredEnvelope).options(defer(StoredEnvelope.raw_text)).where(*conditions)
-             .order_by(StoredEnvelope.tested_at.desc(), StoredEnvelope.id.desc()).limit(limit).offset(offset))
+             .order_by(*NEWEST_FIRST).limit(limit).offset(offset))
     return session.scalars(query).all()
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from lims_api.followup.models import Case
 from lims_api.ingest.models import StoredEnvelope
 
-from .paging import Page
+from .paging import NEWEST_FIRST, Page
 
 RECENT_DAYS = 7
 PAGE_SIZE = 200
@@ -112,8 +112,7 @@ COLUMNS = (StoredEnvelope.id, StoredEnvelope.sample_name, StoredEnvelope.stall, 
 
 def _slice(session: Session, conditions: list[object], offset: int, limit: int) -> list[Any]:
     """Rows ``offset`` .. ``offset + limit`` newest first (an index walk of the day, no sort of it)."""
-    newest_first = (StoredEnvelope.tested_at.desc(), StoredEnvelope.id.desc())  # id: a total order for paging
-    query = select(*COLUMNS).where(*conditions).order_by(*newest_first).offset(offset).limit(limit)
+    query = select(*COLUMNS).where(*conditions).order_by(*NEWEST_FIRST).offset(offset).limit(limit)
     return list(session.execute(query).all())
 
 

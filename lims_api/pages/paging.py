@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lims_api.ingest.models import StoredEnvelope
+
+NEWEST_FIRST = (StoredEnvelope.tested_at.desc(), StoredEnvelope.id.desc())
+"""Order of a day's results on every page: a total order (id breaks ties), so pages never overlap."""
+
 
 @dataclass(frozen=True)
 class Page:
