@@ -1,8 +1,9 @@
 """LIMS plausibility flags of newly stored envelopes, computed a batch at a time (docs/evidence.md).
 
-Per batch: one query for the stored envelopes, one for the sites' technicians and opening hours,
-one for the tallies and first results of earlier results with the same fingerprints (rows bounded
-by the batch, not by the repeats; ``earlier.py``); no query per line. Everything found is added as
+Per batch (the ingest hands over the results it has just verified, so nothing is read back): one
+query for the sites' technicians and opening hours, one for the tallies and first results of
+earlier results with the same fingerprints (rows bounded by the batch, not by the repeats;
+``earlier.py``); no query per line. Everything found is added as
 new rows, one INSERT per kind (flags, fingerprints, evidence names); the envelopes are not touched.
 """
 
@@ -21,6 +22,7 @@ from protocols.plausibility import OPERATOR_NOT_ENROLLED, OUTSIDE_OPENING_HOURS,
 from protocols.plausibility.redecode import redecode_flags
 from protocols.result import TestResult
 
+from lims_api.ingest.hooks import StoredResult
 from lims_api.ingest.models import Site as SiteRow
 from lims_api.ingest.models import StoredEnvelope
 from lims_api.people.models import User, UserSite
@@ -53,7 +55,16 @@ class _New:
     print: _Print
 
 
-def _new_envelopes(session: Session, keys: Sequence[tuple[str, int]]) -> list[_New]:
+def _new(stored: StoredResult) -> _New:
+    result = stored.result
+    evidence = [e for e in stored.member.get("evidence") or [] if isinstance(e, dict)]
+    return _New(stored.id, stored.gateway, stored.seq, result, evidence, _Print(
+        envelope_id=stored.id, raw_sha256=raw_sha256(result), measurement_key=measurement_key(result),
+        sample_key=sample_key(result), item=result.test.item))
+
+
+def _read_stored(session: Session, keys: Sequence[tuple[str, int]]) -> list[StoredResult]:
+    """The stored envelopes under ``keys``, in row order, with their results validated again."""
     wanted = set(keys)
     rows = session.execute(
         select(StoredEnvelope.id, StoredEnvelope.gateway_id, StoredEnvelope.seq, StoredEnvelope.raw_text).where(
@@ -61,14 +72,9 @@ def _new_envelopes(session: Session, keys: Sequence[tuple[str, int]]) -> list[_N
     ).all()
     found = []
     for row in sorted(rows, key=lambda r: r.id):
-        if (row.gateway_id, row.seq) not in wanted:
-            continue
-        member = json.loads(row.raw_text)["result"]
-        result = TestResult.model_validate(member)
-        evidence = [e for e in member.get("evidence") or [] if isinstance(e, dict)]
-        found.append(_New(row.id, row.gateway_id, row.seq, result, evidence, _Print(
-            envelope_id=row.id, raw_sha256=raw_sha256(result), measurement_key=measurement_key(result),
-            sample_key=sample_key(result), item=result.test.item)))
+        if (row.gateway_id, row.seq) in wanted:
+            member = json.loads(row.raw_text)["result"]
+            found.append(StoredResult(row.id, row.gateway_id, row.seq, TestResult.model_validate(member), member))
     return found
 
 
@@ -123,11 +129,14 @@ def _own_flags(new: _New, technicians: dict[str, set[str]], hours: dict[str, str
 
 
 def flag_stored(session: Session, keys: Sequence[tuple[str, int]], now: datetime) -> int:
-    """Add flags, fingerprints and evidence names for the envelopes just stored under ``keys``; returns
-    the number of flags added. The caller commits."""
-    if not keys:
-        return 0
-    new = _new_envelopes(session, keys)
+    """:func:`flag_new` for envelopes already stored under ``keys`` (read back from the database)."""
+    return flag_new(session, _read_stored(session, keys), now) if keys else 0
+
+
+def flag_new(session: Session, stored: Sequence[StoredResult], now: datetime) -> int:
+    """Add flags, fingerprints and evidence names for the envelopes just stored (the ingest batch hook);
+    returns the number of flags added. The caller commits."""
+    new = [_new(item) for item in stored]
     if not new:
         return 0
     technicians, hours = _site_facts(session, {n.result.site.id for n in new})

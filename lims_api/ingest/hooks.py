@@ -2,8 +2,9 @@
 
 Ingest knows no other domain; the package root registers the hooks (a stored positive opens its
 follow-up case), so what a hook writes commits or rolls back with the envelope itself.
-Batch hooks run once per ingest request, after its envelopes are committed, with the (gateway,
-seq) of those it stored (plausibility flags look at the batch together, not line by line).
+Batch hooks run once per ingest request, in its storing transaction (inside a savepoint), with the
+row id, chain place and verified result of each envelope it stored (plausibility flags look at the
+batch together, not line by line, and need not read back what was just stored).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -42,8 +44,20 @@ def on_stored(hook: StoredHook) -> StoredHook:
     return hook
 
 
-BatchHook = Callable[[Session, list[tuple[str, int]], datetime], object]
-"""Called with the session, the (gateway, seq) stored by one ingest request and the time; the caller commits."""
+@dataclass(frozen=True)
+class StoredResult:
+    """An envelope stored by this request, as batch hooks see it: its row id, chain place and verified result."""
+
+    id: int
+    gateway: str
+    seq: int
+    result: TestResult
+    member: dict[str, Any]
+    """The envelope's ``result`` member as received (members the model does not keep, e.g. ``evidence``)."""
+
+
+BatchHook = Callable[[Session, list[StoredResult], datetime], object]
+"""Called with the session, the envelopes stored by one ingest request (in row order) and the time; the caller commits."""
 
 _BATCH_HOOKS: list[BatchHook] = []
 
@@ -55,10 +69,10 @@ def on_batch_stored(hook: BatchHook) -> BatchHook:
     return hook
 
 
-def run_batch_hooks(session: Session, keys: list[tuple[str, int]], at: datetime) -> None:
-    """Run every registered batch hook on ``keys``, in registration order."""
+def run_batch_hooks(session: Session, stored: list[StoredResult], at: datetime) -> None:
+    """Run every registered batch hook on ``stored``, in registration order."""
     for hook in _BATCH_HOOKS:
-        hook(session, keys, at)
+        hook(session, stored, at)
 
 
 def run_stored_hooks(session: Session, stored: StoredRow, result: TestResult, at: datetime) -> None:

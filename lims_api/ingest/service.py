@@ -21,7 +21,7 @@ from lims_api.core.log_limits import rate_limited
 from lims_api.core.models import utc_now
 
 from .checks import check_parsed, parse_envelope
-from .hooks import run_batch_hooks
+from .hooks import StoredResult, run_batch_hooks
 from .schemas import IngestResponse, IngestStopped, LineResult
 from .store import Decision, Line, RejectLimit, store_lines, stored_hashes, verify_ahead
 
@@ -205,12 +205,13 @@ def _stopped(after_line: int, unprocessed: int, rejected: int) -> IngestStopped:
 def _batch_hooks(session: Session, decisions: list[Decision], now: datetime) -> None:
     """The batch hooks (plausibility flags) in the storing transaction, inside a savepoint: what they add
     commits with the envelopes (no second commit), and a fault in them rolls back only their rows."""
-    keys = [(d.checked.gateway, d.checked.seq) for d in decisions if d.rejected is None and d.outcome == "stored"]
-    if not keys:
+    stored = [StoredResult(d.envelope_id, d.checked.gateway, d.checked.seq, d.checked.result, d.checked.envelope["result"])
+              for d in decisions if d.envelope_id is not None]
+    if not stored:
         return
     try:
         with session.begin_nested():
-            run_batch_hooks(session, keys, now)
+            run_batch_hooks(session, stored, now)
     except Exception:
-        logger.exception("batch hooks failed for %d stored envelope(s); they are stored without", len(keys),
-                         extra={"envelopes": [f"{gateway}/{seq}" for gateway, seq in keys][:20]})
+        logger.exception("batch hooks failed for %d stored envelope(s); they are stored without", len(stored),
+                         extra={"envelopes": [f"{s.gateway}/{s.seq}" for s in stored][:20]})

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
@@ -43,6 +43,8 @@ class Decision:
     checked: CheckedEnvelope
     outcome: Outcome | None
     rejected: EnvelopeRejected | None = None
+    envelope_id: int | None = None
+    """The new row's id when the outcome is ``stored``."""
 
 
 @dataclass
@@ -160,14 +162,15 @@ def audit_wrong_site(session: Session, rejected: WrongSite, now: datetime) -> No
     )
 
 
-def _insert(session: Session, rows: list[dict[str, object]], checked: list[CheckedEnvelope], now: datetime) -> None:
-    """One multi-row INSERT (RETURNING the ids, in row order); then the stored hooks of each row."""
+def _insert(session: Session, rows: list[dict[str, object]], checked: list[CheckedEnvelope], now: datetime) -> list[int]:
+    """One multi-row INSERT (RETURNING the ids, in row order); then the stored hooks of each row. Returns the ids."""
     if not rows:
-        return
+        return []
     ids = session.scalars(insert(_ENVELOPES).returning(_ENVELOPES.c.id, sort_by_parameter_order=True), rows).all()
     for envelope_id, row, line in zip(ids, rows, checked, strict=True):
         stored = StoredRow(envelope_id, line.gateway, line.seq, str(row["result_id"]), str(row["site_id"]))
         run_stored_hooks(session, stored, line.result, now)  # same transaction: no stored positive without its case
+    return list(ids)
 
 
 def store_lines(
@@ -199,7 +202,10 @@ def store_lines(
             assert stored_before is not None
             forks.append(_fork_row(checked, stored_before[0], now))
         decisions.append(Decision(number, checked, outcome))
-    _insert(session, rows, [d.checked for d in decisions if d.outcome == "stored"], now)
+    stored = [index for index, decision in enumerate(decisions) if decision.outcome == "stored"]
+    ids = _insert(session, rows, [decisions[index].checked for index in stored], now)
+    for index, envelope_id in zip(stored, ids, strict=True):
+        decisions[index] = replace(decisions[index], envelope_id=envelope_id)
     if forks:
         session.execute(insert(ForkAlarm.__table__), forks)
     _write_gaps(session, views.values())
