@@ -8,7 +8,9 @@ end of stream: pending garbage and any unfinished frame are reported.
 
 from __future__ import annotations
 
+import re
 from collections import deque
+from collections.abc import Callable
 from enum import Enum
 
 from protocols.need_data import NEED_DATA, NeedData
@@ -35,6 +37,8 @@ class ByteClass(Enum):
 
 
 _CLASS = {ord("$"): ByteClass.DOLLAR, 0x0D: ByteClass.CR, 0x0A: ByteClass.LF}
+_FRAME_STOP = re.compile(rb"[$\r]")
+"""Bytes whose transition out of ``FRAME`` is not a plain ``append`` (LF and other bytes are)."""
 
 # (state, byte class) -> (action, next state). ``append`` may divert to SKIP on overflow.
 TRANSITIONS: dict[tuple[State, ByteClass], tuple[str, State]] = {
@@ -68,7 +72,6 @@ class EnzymeDecoder:
         self._frame_offset = 0
         self._garbage = bytearray()
         self._garbage_offset = 0
-        self._actions = {action: getattr(self, f"_{action}") for action, _ in TRANSITIONS.values()}
 
     @property
     def bytes_received(self) -> int:
@@ -82,11 +85,29 @@ class EnzymeDecoder:
         if not data:
             self._close()
             return
-        for byte in data:
+        index, end = 0, len(data)
+        while index < end:
+            if self.state is State.FRAME:
+                index = self._append_run(data, index)
+                if index == end:
+                    break
+            byte = data[index]
             action, next_state = TRANSITIONS[(self.state, _CLASS.get(byte, ByteClass.OTHER))]
             self.state = next_state
-            self._actions[action](byte)
+            _ACTIONS[action](self, byte)
             self._position += 1
+            index += 1
+
+    def _append_run(self, data: bytes, index: int) -> int:
+        """In ``FRAME``, append the bytes up to the next ``$`` or CR at once (each would be an ``append``
+        that stays in ``FRAME``) while the frame stays under its limit; returns the index reached."""
+        stop = _FRAME_STOP.search(data, index)
+        run = min((len(data) if stop is None else stop.start()) - index, MAX_FRAME_BYTES - 1 - len(self._frame))
+        if run <= 0:
+            return index
+        self._frame += data[index:index + run]
+        self._position += run
+        return index + run
 
     def next_event(self) -> FrameEvent | NeedData:
         """The next decoded frame or error, else ``NEED_DATA``."""
@@ -140,3 +161,8 @@ class EnzymeDecoder:
             self._report_truncated("end of stream before CRLF")
         self._flush_garbage()
         self.state = State.CLOSED
+
+
+_ACTIONS: dict[str, Callable[[EnzymeDecoder, int], None]] = {
+    action: getattr(EnzymeDecoder, f"_{action}") for action, _ in TRANSITIONS.values()}
+"""Each transition's action, looked up once for every decoder."""
