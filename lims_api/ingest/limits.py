@@ -26,24 +26,49 @@ def result_bounds_problem(result: Any) -> str | None:
     return bounds_problem(result, "result", RESULT_UNBOUNDED_TEXT)
 
 
+Path = tuple[Any, str] | str
+"""Where a value sits: the root's name, or (its parent's path, ``.key`` or ``[index]``); spelt out only for a message."""
+
+
+def _spelt(path: Path) -> str:
+    parts: list[str] = []
+    while isinstance(path, tuple):
+        path, step = path
+        parts.append(step)
+    return path + "".join(reversed(parts))
+
+
 def bounds_problem(document: Any, root: str, unbounded_text: frozenset[str] = frozenset()) -> str | None:
     """What in ``document`` (named ``root`` in paths) exceeds a bound, or ``None`` when all are kept."""
-    stack: list[tuple[Any, str, int]] = [(document, root, 1)]
+    if not isinstance(document, dict | list):
+        return _text_problem(document, root, unbounded_text)
+    stack: list[tuple[dict[str, Any] | list[Any], Path, int]] = [(document, root, 1)]
     while stack:
         value, path, depth = stack.pop()
-        if isinstance(value, dict | list) and depth > MAX_DEPTH:
-            return f"{path}: nested deeper than {MAX_DEPTH} levels"
+        if depth > MAX_DEPTH:
+            return f"{_spelt(path)}: nested deeper than {MAX_DEPTH} levels"
         if isinstance(value, dict):
             if len(value) > MAX_MEMBERS:
-                return f"{path}: {len(value)} members, at most {MAX_MEMBERS} allowed"
-            for key, member in value.items():
-                if len(key) > MAX_KEY_CHARS:
-                    return f"{path}: member name of {len(key)} characters, at most {MAX_KEY_CHARS} allowed"
-                stack.append((member, f"{path}.{key}", depth + 1))
-        elif isinstance(value, list):
+                return f"{_spelt(path)}: {len(value)} members, at most {MAX_MEMBERS} allowed"
+            members: Any = value.items()
+        else:
             if len(value) > MAX_ITEMS:
-                return f"{path}: {len(value)} items, at most {MAX_ITEMS} allowed"
-            stack.extend((item, f"{path}[{index}]", depth + 1) for index, item in enumerate(value))
-        elif isinstance(value, str) and len(value) > MAX_TEXT_CHARS and path not in unbounded_text:
-            return f"{path}: {len(value)} characters, at most {MAX_TEXT_CHARS} allowed"
+                return f"{_spelt(path)}: {len(value)} items, at most {MAX_ITEMS} allowed"
+            members = enumerate(value)
+        for key, member in members:
+            if type(key) is str and len(key) > MAX_KEY_CHARS:
+                return f"{_spelt(path)}: member name of {len(key)} characters, at most {MAX_KEY_CHARS} allowed"
+            if isinstance(member, dict | list):
+                stack.append((member, (path, f".{key}" if type(key) is str else f"[{key}]"), depth + 1))
+            elif isinstance(member, str) and len(member) > MAX_TEXT_CHARS:
+                step = f".{key}" if type(key) is str else f"[{key}]"
+                problem = _text_problem(member, _spelt((path, step)), unbounded_text)
+                if problem is not None:
+                    return problem
+    return None
+
+
+def _text_problem(value: Any, path: str, unbounded_text: frozenset[str]) -> str | None:
+    if isinstance(value, str) and len(value) > MAX_TEXT_CHARS and path not in unbounded_text:
+        return f"{path}: {len(value)} characters, at most {MAX_TEXT_CHARS} allowed"
     return None
