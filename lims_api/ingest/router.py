@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
 from protocols.wire.paths import INGEST_PATH, NDJSON
 
@@ -33,12 +33,13 @@ INGEST_BODY = {"required": True, "content": {media: {"schema": {
 
 @router.post(INGEST_PATH, response_model=IngestResponse, dependencies=[Depends(require_ndjson)],
              openapi_extra={"requestBody": INGEST_BODY})
-def ingest(body: BoundedBody, session: SessionDep, settings: SettingsDep, request: Request) -> IngestResponse:
+def ingest(body: BoundedBody, session: SessionDep, settings: SettingsDep, request: Request) -> Response:
     """Verify and store each envelope line (contract §1); bad lines are reported, never block others.
 
     After ``max_rejected_lines`` rejected lines the rest of the body is not processed (``stopped``).
+    The answer is serialised once from the model built here (``IngestResponse``), not validated again.
     """
     answer = ingest_batch(session, body, settings.max_rejected_lines)
     if any(line.status == "stored" for line in answer.results):
         request.app.state.notifier.publish()  # live boards of this process update at once
-    return answer
+    return Response(answer.model_dump_json(), media_type="application/json")
