@@ -23,7 +23,7 @@ from lims_api.core.models import utc_now
 from .checks import check_parsed, parse_envelope
 from .hooks import StoredResult, run_batch_hooks
 from .schemas import IngestResponse, IngestStopped, LineResult
-from .store import Decision, Line, RejectLimit, store_lines, stored_hashes, verify_ahead
+from .store import Decision, Line, RejectLimit, StoredHashes, store_lines, stored_hashes, verify_ahead
 
 logger = rate_limited(logging.getLogger(__name__))
 
@@ -64,12 +64,12 @@ def _rejected(number: int, rejected: EnvelopeRejected) -> LineResult:
     )
 
 
-def _replays(session: Session, parsed: list[tuple[int, bytes, str, dict[str, Any]]]) -> dict[int, str]:
+def _replays(session: Session, parsed: list[tuple[int, bytes, str, dict[str, Any]]]) -> tuple[dict[int, str], StoredHashes]:
     """Lines whose bytes hash to the stored hash of their (gateway, seq): already stored, exactly as sent.
 
     The gateway sends each envelope in its JCS form, so a resent line's SHA-256 is the stored envelope
     hash; such a line needs no canonical form, validation or signature check. Any other line (even one
-    equal to a stored envelope in another spelling) takes the full path.
+    equal to a stored envelope in another spelling) takes the full path. Also returns the stored hashes read.
     """
     seqs: dict[str, set[int]] = {}
     for _, _, _, obj in parsed:
@@ -80,7 +80,7 @@ def _replays(session: Session, parsed: list[tuple[int, bytes, str, dict[str, Any
         known = stored[obj["gateway"]].get(obj["seq"])
         if known is not None and hashlib.sha256(raw).hexdigest() == known:
             replayed[number] = known
-    return replayed
+    return replayed, stored
 
 
 def _answer(decision: Decision) -> LineResult:
@@ -120,9 +120,10 @@ def _store_alone(session: Session, line: Line, now: datetime, limit: RejectLimit
     raise AssertionError("unreachable")
 
 
-def _store(session: Session, lines: list[Line], now: datetime, limit: RejectLimit) -> list[Decision]:
+def _store(session: Session, lines: list[Line], now: datetime, limit: RejectLimit,
+           stored: StoredHashes) -> list[Decision]:
     """The whole batch in one transaction, or, when the database refuses it, line by line."""
-    verdicts = verify_ahead(session, lines, now)
+    verdicts = verify_ahead(session, lines, now, stored)
     late = list(limit.late)
     try:
         decisions = store_lines(session, lines, verdicts, now, limit)
@@ -168,7 +169,7 @@ def store_batch(session: Session, body: bytes, max_rejected: int | None, now: da
         except EnvelopeRejected as rejected:
             answers[number] = _rejected(number, rejected)
             limit.early.append(number)
-    replayed = _replays(session, parsed)
+    replayed, stored = _replays(session, parsed)
     lines: list[Line] = []
     for number, _, text, obj in parsed:
         if limit.reached_before(number):
@@ -184,7 +185,7 @@ def store_batch(session: Session, body: bytes, max_rejected: int | None, now: da
             limit.early.append(number)
     limit.early.sort()
     if lines:
-        answers.update((decision.number, _answer(decision)) for decision in _store(session, lines, now, limit))
+        answers.update((decision.number, _answer(decision)) for decision in _store(session, lines, now, limit, stored))
     results = [answers[number] for number in sorted(answers)]
     last = limit.last_line()
     unprocessed = 0 if last is None else sum(1 for number in numbers if number > last)

@@ -93,15 +93,21 @@ def stored_hashes(session: Session, gateway: str, seqs: set[int]) -> dict[int, s
     return {seq: pair[0] for seq, pair in _stored_around(session, gateway, seqs, with_prev=False).items()}
 
 
-def verify_ahead(session: Session, lines: list[Line], now: datetime) -> Verdicts:
-    """Signature verdict of each line whose (gateway, seq) does not already hold its hash (reads only)."""
+StoredHashes = dict[str, dict[int, str]]
+"""gateway -> seq -> stored envelope hash, for (some of) a batch's lines."""
+
+
+def verify_ahead(session: Session, lines: list[Line], now: datetime, stored: StoredHashes | None = None) -> Verdicts:
+    """Signature verdict of each line whose (gateway, seq) does not already hold its hash (reads only).
+
+    ``stored``: the gateways' stored hashes of these lines' seqs when the caller has just read them."""
     verdicts: Verdicts = {}
     for gateway, group in _by_gateway(lines).items():
-        known = _stored_around(session, gateway, {checked.seq for _, checked in group}, with_prev=False)
+        seqs = {checked.seq for _, checked in group}
+        known = stored[gateway] if stored is not None and gateway in stored else stored_hashes(session, gateway, seqs)
         keys = gateway_keys(session, gateway, sorted({checked.kid for _, checked in group}))
         for number, checked in group:
-            stored = known.get(checked.seq)
-            if stored is None or stored[0] != checked.hash:
+            if known.get(checked.seq) != checked.hash:
                 verdicts[number] = signature_fault(checked, keys.get(checked.kid), now)
     return verdicts
 
@@ -163,14 +169,33 @@ def audit_wrong_site(session: Session, rejected: WrongSite, now: datetime) -> No
 
 
 def _insert(session: Session, rows: list[dict[str, object]], checked: list[CheckedEnvelope], now: datetime) -> list[int]:
-    """One multi-row INSERT (RETURNING the ids, in row order); then the stored hooks of each row. Returns the ids."""
+    """One executemany INSERT, the new ids read back by (gateway, seq) in one SELECT per gateway; then the
+    stored hooks of each row. Returns the ids in row order.
+
+    (``INSERT … RETURNING`` in parameter order is sent row by row on SQLite: a statement per envelope.)
+    """
     if not rows:
         return []
-    ids = session.scalars(insert(_ENVELOPES).returning(_ENVELOPES.c.id, sort_by_parameter_order=True), rows).all()
-    for envelope_id, row, line in zip(ids, rows, checked, strict=True):
+    session.execute(insert(_ENVELOPES), rows)
+    ids = _new_ids(session, checked)
+    for row, line in zip(rows, checked, strict=True):
+        envelope_id = ids[(line.gateway, line.seq)]
         stored = StoredRow(envelope_id, line.gateway, line.seq, str(row["result_id"]), str(row["site_id"]))
         run_stored_hooks(session, stored, line.result, now)  # same transaction: no stored positive without its case
-    return list(ids)
+    return [ids[(line.gateway, line.seq)] for line in checked]
+
+
+def _new_ids(session: Session, checked: list[CheckedEnvelope]) -> dict[tuple[str, int], int]:
+    """The row id of each just-inserted (gateway, seq)."""
+    seqs: dict[str, set[int]] = {}
+    for line in checked:
+        seqs.setdefault(line.gateway, set()).add(line.seq)
+    ids: dict[tuple[str, int], int] = {}
+    for gateway, wanted in seqs.items():
+        query = select(StoredEnvelope.seq, StoredEnvelope.id).where(
+            StoredEnvelope.gateway_id == gateway, _seq_filter(wanted))
+        ids.update(((gateway, seq), envelope_id) for seq, envelope_id in session.execute(query) if seq in wanted)
+    return ids
 
 
 def store_lines(
