@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -79,26 +80,44 @@ def check_line(text: str) -> CheckedEnvelope:
 
 
 def parse_envelope(text: str) -> dict[str, Any]:
-    """Strict JSON with the envelope's shape (members, ids, seq, prev); ``EnvelopeRejected`` otherwise."""
-    obj = parse_json(text)
+    """JSON with the envelope's shape (members, ids, seq, prev); ``EnvelopeRejected`` otherwise.
+
+    Parsed without the strict hooks: :func:`check_parsed` proves a line strict JSON when its bytes are
+    its own JCS form (as a gateway sends it), and parses any other line strictly. Here a line that
+    fails is parsed strictly first, so a strict-JSON fault is named before a shape fault.
+    """
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError):
+        obj = parse_json(text)  # raises with the reason
     gateway, seq = _best_effort_ids(obj)
     try:
         check_shape(obj)
     except EnvelopeError as exc:
+        parse_json(text)
         raise EnvelopeRejected("schema", exc.message, gateway=gateway, seq=seq) from exc
     return obj  # type: ignore[no-any-return]
 
 
 def check_parsed(text: str, obj: dict[str, Any]) -> CheckedEnvelope:
-    """The rest of :func:`check_line` for ``obj`` = ``parse_envelope(text)``: bounds, JCS and hash, result."""
+    """The rest of :func:`check_line` for ``obj`` = ``parse_envelope(text)``: strict JSON, bounds, JCS and
+    hash, result.
+
+    A line whose SHA-256 is its envelope hash is the JCS text itself, so it holds no duplicate member
+    and no NaN/Infinity (JCS has neither); every other line is parsed again with the strict hooks.
+    """
     gateway, seq = obj["gateway"], obj["seq"]
     too_big = result_bounds_problem(obj["result"])  # before hashing: JCS of a deep value would recurse
     if too_big is not None:
+        parse_json(text)
         raise EnvelopeRejected("bad_result", too_big, gateway=gateway, seq=seq)
     try:
         signing, digest = canonical_forms(obj)
     except EnvelopeError as exc:
+        parse_json(text)
         raise EnvelopeRejected("schema", exc.message, gateway=gateway, seq=seq) from exc
+    if hashlib.sha256(text.encode("utf-8")).hexdigest() != digest:
+        parse_json(text)  # not in JCS form: strict JSON still required
     try:
         result = TestResult.model_validate(obj["result"])
     except ValidationError as exc:

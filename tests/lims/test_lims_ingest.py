@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
@@ -169,6 +170,26 @@ def test_malformed_line_does_not_block_the_rest(lims: Lims, gateway: SigningGate
 def test_non_strict_json_is_malformed(lims: Lims, line: str, fragment: str) -> None:
     result = _only(lims.ingest(line))
     assert result["code"] == "malformed_json" and fragment in result["error"]
+
+
+@pytest.mark.parametrize(
+    ("splice", "fragment"),
+    [
+        (lambda line: line.replace('"channel":', '"channel":9,"channel":', 1), "duplicate member 'channel'"),
+        (lambda line: line.replace('"evidence":', '"extra":NaN,"evidence":', 1), "NaN"),
+        (lambda line: line.replace('"gateway":', '"gateway":"x","gateway":', 1), "duplicate member 'gateway'"),
+    ],
+)
+def test_a_well_formed_envelope_with_non_strict_json_is_malformed(
+    lims: Lims, gateway: SigningGateway, splice: Callable[[str], str], fragment: str
+) -> None:
+    """Spliced into a signed line (its JCS text), a duplicate member or NaN is caught: the line is no longer
+    its own JCS form, so it is parsed strictly, and nothing is stored."""
+    lims.enrol(gateway)
+    line = splice(lims.body(gateway.next(evidence=[])).decode().strip())
+    result = _only(lims.ingest(line))
+    assert result["code"] == "malformed_json" and fragment in result["error"]
+    assert lims.scalar("SELECT count(*) FROM envelopes") == 0
 
 
 def test_invalid_utf8_line_is_malformed_and_blank_lines_are_skipped(lims: Lims, gateway: SigningGateway) -> None:
