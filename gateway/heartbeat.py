@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from protocols.signing import Signer
 from protocols.wire.heartbeat import build_heartbeat, sign_document
 from protocols.wire.paths import heartbeat_path
 
@@ -31,7 +31,7 @@ Snapshot = Callable[[], dict[str, Any]]
 class HeartbeatSender:
     """Posts a signed heartbeat now and then every ``interval_s`` until stopped."""
 
-    def __init__(self, url: str, key: Ed25519PrivateKey, interval_s: float, snapshot: Snapshot,
+    def __init__(self, url: str, key: Signer, interval_s: float, snapshot: Snapshot,
                  clock: Callable[[], datetime], client: httpx.AsyncClient | None = None, timeout_s: float = 10.0,
                  site_id: str | None = None) -> None:
         self.url = url.rstrip("/")
@@ -81,7 +81,7 @@ class HeartbeatRefused(Exception):
     """The LIMS answered a heartbeat with something other than 200 (the text says why)."""
 
 
-def start_heartbeats(config: GatewayConfig, key: Ed25519PrivateKey, snapshot: Snapshot,
+def start_heartbeats(config: GatewayConfig, key: Signer, snapshot: Snapshot,
                      clock: Callable[[], datetime], stop: asyncio.Event,
                      client: httpx.AsyncClient | None = None) -> asyncio.Task[None] | None:
     """The heartbeat task for the http transport (``None`` for MQTT or ``heartbeat_s = 0``)."""

@@ -16,11 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from drivers.base import ReadingIdentity, raw_identity
 from protocols.envelope import GENESIS_PREV, canonical, envelope_hash, seal
 from protocols.result import TestResult
+from protocols.signing import Signer
 
 from .errors import OutboxError
 from .outbox_file import open_outbox_db
@@ -64,7 +63,7 @@ class OutboxCounts:
 class Outbox:
     """One SQLite connection holding one gateway's chain; not thread-safe (use one loop)."""
 
-    def __init__(self, path: str | Path, *, gateway_id: str, private_key: Ed25519PrivateKey, clock: Clock) -> None:
+    def __init__(self, path: str | Path, *, gateway_id: str, private_key: Signer, clock: Clock) -> None:
         self.path = Path(path)
         self.gateway_id = gateway_id
         self._key = private_key

@@ -14,9 +14,9 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 
+from protocols.signing import Signer
 from protocols.wire.heartbeat import sign_document
 from protocols.wire.paths import ROSTER_PATH
 
@@ -37,7 +37,7 @@ class RosterRefused(Exception):
 class RosterSync:
     """Refreshes ``sign_in.roster`` and its cache file every ``interval_s`` until stopped."""
 
-    def __init__(self, *, url: str, gateway_id: str, site_id: str, key: Ed25519PrivateKey, cache: Path,
+    def __init__(self, *, url: str, gateway_id: str, site_id: str, key: Signer, cache: Path,
                  sign_in: SignIn, interval_s: float, clock: Callable[[], datetime],
                  client: httpx.AsyncClient | None = None, timeout_s: float = 10.0) -> None:
         self.url = url.rstrip("/") + ROSTER_PATH.format(gateway=gateway_id)
@@ -107,7 +107,7 @@ def sign_in_for(config: GatewayConfig) -> SignIn | None:
     return SignIn(roster, section.sign_out_idle_s)
 
 
-def start_roster_sync(config: GatewayConfig, sign_in: SignIn | None, key: Ed25519PrivateKey,
+def start_roster_sync(config: GatewayConfig, sign_in: SignIn | None, key: Signer,
                       clock: Callable[[], datetime], stop: asyncio.Event,
                       client: httpx.AsyncClient | None = None) -> asyncio.Task[None] | None:
     """The roster refresh task (None without sign-in or a LIMS URL)."""

@@ -8,6 +8,7 @@ the technician's pseudonymous id, never a name. Idle sign-out: no page action fo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -16,14 +17,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from protocols.privacy import PSEUDONYMOUS_ID
 from protocols.result import TestResult
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 log = logging.getLogger("gateway.technicians")
 
@@ -100,6 +102,24 @@ def save_roster(path: Path, roster: Roster) -> None:
     os.chmod(path, 0o600)
 
 
+@functools.cache
+def _hasher() -> PasswordHasher:
+    from argon2 import PasswordHasher  # at the first PIN sign-in: an idle daemon never loads argon2
+
+    return PasswordHasher()
+
+
+def _pin_matches(pin_hash: str, pin: str) -> bool:
+    """Whether ``pin`` matches the argon2id ``pin_hash`` (False for a malformed hash too)."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        _hasher().verify(pin_hash, pin)
+    except (VerificationError, InvalidHashError):
+        return False
+    return True
+
+
 @dataclass
 class SignIn:
     """Who is signed in at the room page; one technician at a time. Use from the daemon's loop only."""
@@ -110,7 +130,6 @@ class SignIn:
     _current: Technician | None = None
     _last_action: float = 0.0
     _failures: dict[str, tuple[int, float]] = field(default_factory=dict)
-    _hasher: PasswordHasher = field(default_factory=PasswordHasher)
 
     def current(self) -> Technician | None:
         """The signed-in technician, or None (nobody, or signed out for being idle)."""
@@ -135,9 +154,7 @@ class SignIn:
         found = self.roster.by_id(technician_id) if self.roster is not None else None
         if found is None or found.pin_hash is None or self._locked(found.id):
             return self._signed_in(None, "pin")
-        try:
-            self._hasher.verify(found.pin_hash, pin)
-        except (VerificationError, InvalidHashError):
+        if not _pin_matches(found.pin_hash, pin):
             count, _ = self._failures.get(found.id, (0, 0.0))
             self._failures[found.id] = (count + 1, self.clock())
             return self._signed_in(None, "pin")

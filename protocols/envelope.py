@@ -1,6 +1,8 @@
 """Signed result envelope (wire contract v1 §1): JCS + Ed25519 + SHA-256.
 
-Pure functions over dicts and bytes; key loading and storage belong to callers.
+Pure functions over dicts and bytes; key loading and storage belong to callers. Signing takes any
+:class:`~protocols.signing.Signer`; verifying uses cryptography, imported when first needed (a gateway
+only signs).
 """
 
 from __future__ import annotations
@@ -8,14 +10,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rfc8785
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from .errors import EnvelopeError
+from .signing import PublicKey, Signer
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 VERSION = 1
 GENESIS_PREV = "0" * 64
@@ -45,9 +48,9 @@ def canonical(obj: Any) -> bytes:
         raise EnvelopeError("not_canonicalizable", str(exc)) from exc
 
 
-def public_key_bytes(key: Ed25519PublicKey) -> bytes:
+def public_key_bytes(key: PublicKey) -> bytes:
     """Raw 32-byte form of an Ed25519 public key."""
-    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return key.public_bytes_raw()
 
 
 def key_id(public_raw: bytes) -> str:
@@ -80,7 +83,7 @@ def canonical_forms(envelope: dict[str, Any]) -> tuple[bytes, str]:
 
 
 def seal(
-    private_key: Ed25519PrivateKey,
+    private_key: Signer,
     *,
     gateway: str,
     seq: int,
@@ -124,6 +127,8 @@ def check_shape(envelope: Any) -> None:
 
 def verify_signature(envelope: dict[str, Any], public_raw: bytes) -> None:
     """Raise ``EnvelopeError('bad_signature')`` unless ``sig`` verifies under the key."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     if key_id(public_raw) != envelope.get("kid"):
         raise EnvelopeError("unknown_kid", "kid does not match the public key")
     try:
@@ -135,6 +140,8 @@ def verify_signature(envelope: dict[str, Any], public_raw: bytes) -> None:
 
 def verify_signed_bytes(envelope: dict[str, Any], signing: bytes, public_key: Ed25519PublicKey) -> None:
     """Like :func:`verify_signature` for a caller that already holds the signing bytes and the key object."""
+    from cryptography.exceptions import InvalidSignature
+
     try:
         signature = b64url_decode(envelope["sig"])
         if b64url_encode(signature) != envelope["sig"]:

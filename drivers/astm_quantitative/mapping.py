@@ -7,10 +7,9 @@ import hashlib
 from dataclasses import dataclass
 from datetime import tzinfo
 
-import uuid6
-
 from protocols.astm import ItemLimit, Message, ResultEntry, evaluate
 from protocols.result import QC, Instrument, Measurement, Raw, Sample, TestResult, TestSpec
+from protocols.uuid7 import uuid7
 
 from ..base import DriverContext
 
@@ -94,7 +93,7 @@ def _result(common: _Common, entry: ResultEntry, item: ItemLimit | None, channel
         comments=[c.text for c in entry.comments],
     )
     return TestResult(
-        id=str(uuid6.uuid7()), site=common.context.site, instrument=common.instrument, channel=channel,
+        id=uuid7(), site=common.context.site, instrument=common.instrument, channel=channel,
         sample=sample,
         test=TestSpec(item=item.name if item else record.test_code, method=item.method if item else "unknown",
                       kind="quantitative", analyte=record.test_code),

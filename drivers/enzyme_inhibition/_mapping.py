@@ -5,11 +5,10 @@ from __future__ import annotations
 import base64
 from decimal import Decimal
 
-import uuid6
-
 from protocols.enzyme import ChannelReading, Judgement
 from protocols.enzyme.replay import reading_from_raw
 from protocols.result import QC, Instrument, Measurement, Raw, Sample, TestResult, TestSpec
+from protocols.uuid7 import uuid7
 
 from ..base import DriverContext
 from ._options import EnzymeOptions
@@ -44,7 +43,7 @@ def to_test_result(
     header, channel = reading.header, reading.measurement
     label, operator_override = context.labels.take(channel.channel)
     return TestResult(
-        id=str(uuid6.uuid7()),
+        id=uuid7(),
         site=context.site,
         instrument=Instrument(
             id=context.instrument_id,

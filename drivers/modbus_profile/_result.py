@@ -6,10 +6,9 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta, tzinfo
 
-import uuid6
-
 from protocols.modbus_profile import Profile, Reading, raw_data
 from protocols.result import QC, Instrument, Measurement, Raw, TestResult, TestSpec
+from protocols.uuid7 import uuid7
 
 from ..base import DriverContext
 
@@ -53,7 +52,7 @@ def build_result(
         sample = sample.model_copy(update={"id": reading.sample_code})
     analyte = reading.analyte
     return TestResult(
-        id=str(uuid6.uuid7()),
+        id=uuid7(),
         site=context.site,
         instrument=Instrument(
             id=context.instrument_id, model=identity.model or profile.profile.model,

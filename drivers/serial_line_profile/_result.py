@@ -5,10 +5,9 @@ from __future__ import annotations
 import base64
 from datetime import datetime, tzinfo
 
-import uuid6
-
 from protocols.line_profile import LineReading, LineResult, Profile
 from protocols.result import QC, Instrument, Measurement, Raw, TestResult, TestSpec
+from protocols.uuid7 import uuid7
 
 from ..base import DriverContext
 
@@ -32,7 +31,7 @@ def build_result(profile: Profile, reading: LineReading, line: LineResult, local
     info = profile.profile
     verdict_field = line.instrument_verdict
     return TestResult(
-        id=str(uuid6.uuid7()),
+        id=uuid7(),
         site=context.site,
         instrument=Instrument(id=context.instrument_id, model=info.model, serial=line.serial or context.instrument_id,
                               firmware="", driver=DRIVER_NAME),

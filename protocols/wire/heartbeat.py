@@ -12,13 +12,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from protocols.calibration import parse_due_date
 from protocols.envelope import b64url_decode, b64url_encode, canonical
 from protocols.errors import EnvelopeError, WireError
+from protocols.signing import Signer
 
 MAX_INTERVAL_S = 86400.0
 """Longest heartbeat interval accepted (one day)."""
@@ -108,7 +107,7 @@ def _unsigned(document: dict[str, Any]) -> bytes:
     return canonical({k: v for k, v in document.items() if k != "sig"})
 
 
-def sign_document(document: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
+def sign_document(document: dict[str, Any], key: Signer) -> dict[str, Any]:
     """``document`` plus ``sig``: Ed25519 over the JCS bytes of its other members, base64url."""
     unsigned = {k: v for k, v in document.items() if k != "sig"}
     return {**unsigned, "sig": b64url_encode(key.sign(canonical(unsigned)))}
@@ -119,6 +118,9 @@ def verify_document(document: dict[str, Any], sig: str, public_key: str) -> None
 
     ``WireError`` if it does not verify.
     """
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         key = Ed25519PublicKey.from_public_bytes(b64url_decode(public_key))
         key.verify(b64url_decode(sig), _unsigned(document))

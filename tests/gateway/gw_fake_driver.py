@@ -12,10 +12,9 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-import uuid6
-
 from drivers.base import Driver, DriverContext, ResultSink
 from protocols.result import QC, Instrument, Measurement, Raw, Sample, Site, TestResult, TestSpec
+from protocols.uuid7 import uuid7
 
 DRIVER_NAME = "counting"
 DRIVER_TARGET = "tests.gateway.gw_fake_driver:CountingDriver"
@@ -26,7 +25,7 @@ def make_result(site: Site, instrument_id: str, operator: str, n: int, now: date
     rate = float(n % 100)
     stamp = now.isoformat(timespec="milliseconds")
     return TestResult(
-        id=str(uuid6.uuid7()),
+        id=uuid7(),
         site=site,
         instrument=Instrument(id=instrument_id, model="FAKE-1", serial="F0001", firmware="1.0", driver=DRIVER_NAME),
         channel=1 + n % 4,

@@ -6,6 +6,9 @@ import os
 import stat
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, load_pem_private_key
 
 from gateway.errors import KeyFileError
 from gateway.keys import generate_key_file, kid_of, load_private_key, public_key_b64url
@@ -65,3 +68,37 @@ def test_missing_and_garbage_key_files_are_named(tmp_path):
     garbage.chmod(0o600)
     with pytest.raises(KeyFileError, match="not an unencrypted PEM private key"):
         load_private_key(garbage)
+
+
+def _pem(key: Ed25519PrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+
+
+def test_signatures_are_byte_identical_to_cryptography(tmp_path):
+    path = tmp_path / "gateway.key"
+    key = generate_key_file(path)
+    reference = load_pem_private_key(path.read_bytes(), password=None)  # the file reads in cryptography too
+    assert isinstance(reference, Ed25519PrivateKey)
+    assert _pem(reference) == path.read_bytes()  # the very bytes cryptography writes
+    for message in (b"", b"x", bytes(range(256)) * 9):
+        assert key.sign(message) == reference.sign(message)
+    assert kid_of(key) == kid_of(reference) == kid_of(reference.public_key())
+    result = {"id": "r-1", "verdict": "negative"}
+    assert seal(key, gateway="gw-1", seq=1, prev="0" * 64, result=result) == seal(
+        reference, gateway="gw-1", seq=1, prev="0" * 64, result=result)
+
+
+def test_a_key_file_written_by_cryptography_loads(tmp_path):
+    reference = Ed25519PrivateKey.generate()
+    path = tmp_path / "gateway.key"
+    path.write_bytes(_pem(reference))
+    path.chmod(0o600)
+    assert load_private_key(path).sign(b"m") == reference.sign(b"m")
+
+
+def test_a_key_of_another_kind_is_named(tmp_path):
+    path = tmp_path / "gateway.key"
+    path.write_bytes(_pem(ec.generate_private_key(ec.SECP256R1())))
+    path.chmod(0o600)
+    with pytest.raises(KeyFileError, match="key is ECPrivateKey, expected an Ed25519 private key"):
+        load_private_key(path)

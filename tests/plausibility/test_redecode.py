@@ -6,8 +6,6 @@ import base64
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-import uuid6
-
 from drivers.astm_quantitative import load_limits, readings
 from drivers.base import DriverContext
 from drivers.enzyme_inhibition import parse_options, to_test_result
@@ -20,6 +18,7 @@ from protocols.modbus_profile import decode_block, interpret, load_builtin
 from protocols.plausibility.redecode import checkable, redecode_flags
 from protocols.result import Measurement, Raw, Site, TestResult
 from protocols.astm import build_frame, parse_message
+from protocols.uuid7 import uuid7
 from tests.modbus.test_modbus_decode import GR100_BLOCK
 
 TZ = timezone(timedelta(hours=8))
@@ -116,7 +115,7 @@ def test_raw_bytes_of_another_reading_or_garbage_are_flagged():
 def test_a_site_profile_or_an_unknown_driver_is_not_checked():
     gold = edited(gold_result(), profile="/etc/kuaijian/my-reader.toml")
     assert not checkable(gold) and redecode_flags(gold) == []
-    unknown = enzyme_result().model_copy(update={"id": str(uuid6.uuid7())})
+    unknown = enzyme_result().model_copy(update={"id": uuid7()})
     unknown = unknown.model_copy(update={"instrument": unknown.instrument.model_copy(update={"driver": "counting"})})
     assert redecode_flags(unknown) == []
     assert isinstance(unknown.measurement, Measurement)
