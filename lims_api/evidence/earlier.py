@@ -36,6 +36,8 @@ def _none() -> ColumnElement[Any]:
 
 
 def _tallies(keys: list[Key]) -> Subquery:
+    """The grouped counts and first ids; every part also filters on one indexed column with a plain IN,
+    so SQLite searches the index instead of scanning it for the row-value IN."""
     raws = {k.raw for k in keys}
     pairs = {(k.raw, k.sample) for k in keys}
     parts = [
@@ -43,18 +45,22 @@ def _tallies(keys: list[Key]) -> Subquery:
                func.count().label("n"), func.min(Fp.envelope_id).label("first"))
         .where(Fp.raw_sha256.in_(raws)).group_by(Fp.raw_sha256),
         select(literal("rsi"), Fp.raw_sha256, Fp.sample_key, Fp.item, func.count(), func.min(Fp.envelope_id))
-        .where(tuple_(Fp.raw_sha256, Fp.sample_key).in_(pairs)).group_by(Fp.raw_sha256, Fp.sample_key, Fp.item),
+        .where(Fp.raw_sha256.in_(raws), tuple_(Fp.raw_sha256, Fp.sample_key).in_(pairs))
+        .group_by(Fp.raw_sha256, Fp.sample_key, Fp.item),
     ]
     valued = [k for k in keys if k.measurement is not None]
     if valued:
         m, ms, mr = Fp.measurement_key, Fp.sample_key, Fp.raw_sha256
+        measurements = {k.measurement for k in valued}
         parts += [
             select(literal("m"), m, _none(), _none(), func.count(), func.min(Fp.envelope_id))
-            .where(m.in_({k.measurement for k in valued})).group_by(m),
+            .where(m.in_(measurements)).group_by(m),
             select(literal("msr"), m, ms, mr, func.count(), func.min(Fp.envelope_id))
-            .where(tuple_(m, ms).in_({(k.measurement, k.sample) for k in valued})).group_by(m, ms, mr),
+            .where(m.in_(measurements), tuple_(m, ms).in_({(k.measurement, k.sample) for k in valued}))
+            .group_by(m, ms, mr),
             select(literal("mr"), m, mr, _none(), func.count(), func.min(Fp.envelope_id))
-            .where(tuple_(m, mr).in_({(k.measurement, k.raw) for k in valued})).group_by(m, mr),
+            .where(m.in_(measurements), tuple_(m, mr).in_({(k.measurement, k.raw) for k in valued}))
+            .group_by(m, mr),
         ]
     return union_all(*parts).subquery()
 

@@ -94,3 +94,25 @@ def test_a_stored_first_of_the_same_values_and_sample_is_passed_over_for_the_nex
     assert replays(lims, where, 3) == [("replayed_measurement", f"same raw values as {where} seq 2")]
     assert replays(lims, where, 2) == [("replayed_raw", f"same raw bytes as {where} seq 1"),
                                        ("replayed_measurement", f"same raw values as {where} seq 3")]
+
+
+def test_the_tallies_search_the_fingerprint_indexes_instead_of_scanning_them(tmp_path: Any) -> None:
+    """SQLite scans a whole index for a row-value IN alone; each tally also filters on its first column with a
+    plain IN, so the statement's cost follows the batch, not the fingerprints already stored."""
+    import sqlite3
+
+    from sqlalchemy import select
+    from sqlalchemy.dialects import sqlite
+
+    from lims_api import init_db
+    from lims_api.evidence.earlier import Key, _tallies
+
+    path = tmp_path / "plan.sqlite3"
+    init_db(f"sqlite:///{path}")
+    keys = [Key(f"{n:064x}", "s" * 64, "item", f"{n + 9:064x}") for n in range(3)]
+    tallies = _tallies(keys)
+    statement = select(tallies).compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
+    with sqlite3.connect(path) as conn:
+        plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}")]
+    on_fingerprints = [step for step in plan if "result_fingerprints" in step]
+    assert len(on_fingerprints) == 5 and all(step.startswith("SEARCH") for step in on_fingerprints), plan
