@@ -9,7 +9,6 @@ new rows, one INSERT per kind (flags, fingerprints, evidence names); the envelop
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -154,7 +153,7 @@ def flag_new(session: Session, stored: Sequence[StoredResult], now: datetime) ->
         fp = item.print
         known.add(Known(item.id, f"{item.gateway} seq {item.seq}", fp.raw_sha256, fp.measurement_key,
                         fp.sample_key, fp.item))
-        prints.append(dataclasses.asdict(fp))
+        prints.append(dict(vars(fp)))  # flat: no deep copy as asdict makes
         evidence += [dict(envelope_id=item.id, kind=str(e.get("kind", ""))[:32], sha256=str(e.get("sha256", ""))[:64],
                           taken_at=_text(e.get("taken_at"), 40), media_type=_text(e.get("media_type"), 64))
                      for e in item.evidence]
