@@ -54,12 +54,16 @@ def _nest(value: Any, depth: int, in_object: bool) -> Any:
     return value
 
 
-json_values = st.recursive(
-    scalars,
-    lambda inner: (st.lists(inner, max_size=5) | st.dictionaries(names, inner, max_size=5)
-                   | st.builds(_nest, inner, st.integers(1, 80), st.booleans())),
-    max_leaves=15,
-)
+def json_values(max_leaves: int) -> st.SearchStrategy[Any]:
+    return st.recursive(
+        scalars,
+        lambda inner: (st.lists(inner, max_size=5) | st.dictionaries(names, inner, max_size=5)
+                       | st.builds(_nest, inner, st.integers(1, 80), st.booleans())),
+        max_leaves=max_leaves,
+    )
+
+
+SMALL_JSON = json_values(4)
 
 
 class Number(enum.IntEnum):
@@ -76,7 +80,7 @@ exotic_values = st.recursive(
     lambda inner: (st.lists(inner, max_size=4) | st.lists(inner, max_size=4).map(tuple)
                    | st.dictionaries(names | st.integers() | st.none() | st.builds(Text, names), inner, max_size=4)
                    | st.dictionaries(names, inner, max_size=4).map(OrderedDict)),
-    max_leaves=8,
+    max_leaves=6,
 )
 
 
@@ -108,8 +112,9 @@ def mutated_envelopes(draw: st.DrawFn) -> dict[str, Any]:
     """A real envelope with up to three values replaced, or members added, by generated JSON."""
     envelope = copy.deepcopy(draw(st.sampled_from(REAL_ENVELOPES)))
     for _ in range(draw(st.integers(0, 3))):
-        container, key = draw(st.sampled_from(_slots(envelope)))
-        value = draw(json_values)
+        slots = _slots(envelope)
+        container, key = slots[draw(st.integers(0, len(slots) - 1))]
+        value = draw(SMALL_JSON)
         if key is not None:
             container[key] = value
         elif isinstance(container, dict):
@@ -131,7 +136,7 @@ def assert_same(value: Any) -> None:
     assert outcome(jcs.dumps, value) == outcome(rfc8785.dumps, value)
 
 
-PROPERTIES = {"json": json_values, "envelope": mutated_envelopes(), "exotic": exotic_values}
+PROPERTIES = {"json": json_values(10), "envelope": mutated_envelopes(), "exotic": exotic_values}
 DEFAULT_EXAMPLES = {"json": 1200, "envelope": 600, "exotic": 200}
 
 
