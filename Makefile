@@ -32,7 +32,7 @@ test: $(STAMP) browser
 test-chaos: $(STAMP)
 	$(VENV)/bin/pytest -m chaos -p no:randomly -s
 
-## test-slow: property tests with >= 1e5 examples per parser
+## test-slow: property tests with >= 1e5 examples per parser and per JCS property (tests/test_jcs.py)
 test-slow: $(STAMP)
 	$(VENV)/bin/pytest -m slow -p no:randomly
 
