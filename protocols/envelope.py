@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import rfc8785
 
+from . import jcs
 from .errors import EnvelopeError
 from .signing import PublicKey, Signer
 
@@ -43,7 +44,7 @@ def b64url_decode(text: str) -> bytes:
 def canonical(obj: Any) -> bytes:
     """RFC 8785 (JCS) canonical UTF-8 bytes of a JSON value."""
     try:
-        return rfc8785.dumps(obj)
+        return jcs.dumps(obj)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise EnvelopeError("not_canonicalizable", str(exc)) from exc
 
