@@ -2,8 +2,9 @@
 
 ``python -m bench.ingest_reference DB_URL PUBLIC_KEY LINES_FILE``: reads the JCS lines, prints
 ``ready``, waits for a line on stdin, then for each batch of 100: per line ``json.loads``, the
-signing bytes (``protocols.envelope.signing_bytes``, rfc8785), ``Ed25519PublicKey.verify``, SHA-256
-of the line and one ``INSERT`` (gateway, seq, hash, text), one commit per batch; prints ``done``.
+signing bytes (``rfc8785.dumps`` of the envelope without ``sig``: the JCS library, as a bare loop
+uses it), ``Ed25519PublicKey.verify``, SHA-256 of the line and one ``INSERT`` (gateway, seq, hash,
+text), one commit per batch; prints ``done``.
 SQLite runs with WAL and ``synchronous=FULL`` like the LIMS; PostgreSQL through psycopg.
 """
 
@@ -17,9 +18,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from protocols.envelope import b64url_decode, signing_bytes
+from protocols.envelope import b64url_decode
 
 BATCH = 100
 TABLE = ("CREATE TABLE IF NOT EXISTS ref_envelopes (gateway_id TEXT NOT NULL, seq BIGINT NOT NULL, "
@@ -53,7 +55,7 @@ def main() -> None:
         for line in lines[start:start + BATCH]:
             envelope = json.loads(line)
             signature = base64.urlsafe_b64decode(envelope["sig"] + "==")
-            key.verify(signature, signing_bytes(envelope))
+            key.verify(signature, rfc8785.dumps({k: v for k, v in envelope.items() if k != "sig"}))
             digest = hashlib.sha256(line).hexdigest()
             cursor.execute(insert, (envelope["gateway"], envelope["seq"], digest, line.decode("utf-8")))
         conn.commit()
