@@ -1,12 +1,18 @@
-"""Signed envelope chains for the ingest and audit benchmarks (the test vector's result, fresh ids, 1 % positive)."""
+"""Signed envelope chains for the ingest and audit benchmarks: the test vector's result as distinct readings.
+
+Every result is its own test, as in a district's real traffic: a fresh id, its own sample (id and
+barcode) and its own EI-412 frame, whose ΔA values come from a digest of (gateway, seq), so readings
+of one or several chains coincide only by chance (about 1 in 200); 1 % are positive (cases are opened).
+"""
 
 from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import json
 import uuid
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,21 +27,31 @@ VECTOR = Path(__file__).resolve().parents[1] / "tests" / "data" / "envelope-vect
 BASE_RESULT: dict[str, Any] = json.loads(VECTOR.read_text("utf-8"))["envelope"]["result"]
 SITE: dict[str, Any] = BASE_RESULT["site"]
 POSITIVE_EVERY = 100
-CONTROL = Decimal("0.4120")
 
 
-def enzyme_result(seq: int) -> dict[str, Any]:
-    """The vector's result with a fresh id and a real EI-412 frame whose values it states (1 % positive)."""
+def _reading(gateway: str, seq: int) -> tuple[Decimal, Decimal, int]:
+    """(ΔA₀ 0.4100–0.4199, ΔAₜ, digest) of one reading: ΔAₜ 0.2100–0.2999 (inhibition below 50 %) or, every
+    100th, 0.1500–0.1599 (positive)."""
+    digest = int.from_bytes(hashlib.sha256(f"{gateway}/{seq}".encode()).digest()[:8], "big")
+    control = Decimal("0.4100") + Decimal(digest % 100) / 10000
+    low = Decimal("0.1500") if seq % POSITIVE_EVERY == 0 else Decimal("0.2100")
+    span = 100 if seq % POSITIVE_EVERY == 0 else 900
+    return control, low + Decimal(digest // 100 % span) / 10000, digest
+
+
+def enzyme_result(seq: int, gateway: str = "gw-bench") -> dict[str, Any]:
+    """The vector's result as reading ``seq`` of ``gateway``: fresh id, own sample, a real EI-412 frame it states."""
     channel = 1 + seq % 4
-    sample = Decimal("0.1545") if seq % POSITIVE_EVERY == 0 else Decimal("0.2100") + Decimal(seq % 1900) / 10000
-    inhibition = float(((CONTROL - sample) / CONTROL * 100).quantize(Decimal("0.1")))
+    control, sample, digest = _reading(gateway, seq)
+    inhibition = float(((control - sample) / control * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
     result = copy.deepcopy(BASE_RESULT)
     result.update({
         "id": str(uuid.uuid4()), "channel": channel, "verdict": "positive" if inhibition >= 50 else "negative",
         "raw": {"transport": "serial", "encoding": "base64",
-                "data": base64.b64encode(channel_frame(channel, CONTROL, sample, "")).decode()},
+                "data": base64.b64encode(channel_frame(channel, control, sample, "")).decode()},
     })
-    result["measurement"] = {**result["measurement"], "value": inhibition, "control_delta_a": float(CONTROL),
+    result["sample"] = {**result["sample"], "id": f"S-{digest % 10**8:08d}", "barcode": f"69{digest % 10**11:011d}"}
+    result["measurement"] = {**result["measurement"], "value": inhibition, "control_delta_a": float(control),
                              "sample_delta_a": float(sample)}
     return result
 
@@ -60,7 +76,7 @@ class Chain:
     def lines(self, count: int) -> Iterator[bytes]:
         for _ in range(count):
             seq, prev = self.position
-            envelope = seal(self.key, gateway=self.gateway, seq=seq + 1, prev=prev, result=enzyme_result(seq + 1))
+            envelope = seal(self.key, gateway=self.gateway, seq=seq + 1, prev=prev, result=enzyme_result(seq + 1, self.gateway))
             self.position = (seq + 1, envelope_hash(envelope))
             yield canonical(envelope)
 
