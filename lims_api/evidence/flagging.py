@@ -157,9 +157,9 @@ def flag_new(session: Session, stored: Sequence[StoredResult], now: datetime) ->
         evidence += [dict(envelope_id=item.id, kind=str(e.get("kind", ""))[:32], sha256=str(e.get("sha256", ""))[:64],
                           taken_at=_text(e.get("taken_at"), 40), media_type=_text(e.get("media_type"), 64))
                      for e in item.evidence]
-    for table, values in ((ResultFingerprint, prints), (ResultEvidence, evidence), (ResultFlag, flags)):
-        if values:
-            session.execute(insert(table), values)  # one executemany per kind and batch
+    for model, values in ((ResultFingerprint, prints), (ResultEvidence, evidence), (ResultFlag, flags)):
+        if values:  # one Core executemany per kind and batch (the ORM's bulk insert costs more per row)
+            session.execute(insert(model.__table__), values)
     return len(flags)
 
 
