@@ -3,7 +3,9 @@ envelopes against a bare SQLite loop writing the same rows.
 
 The databases are migrated SQLite LIMS files filled through the LIMS's own in-process ingest
 (``lims_api.ingest.service.store_batch``, batches of 1,000 lines: parse, signature, chain, insert) with
-the verify benchmark's bundle and its first tenth, and kept beside that bundle in the cache. Each run
+the verify benchmark's bundle and its first tenth, then the LIMS's log sequencer (``run_tree_head``) signs
+one tree head over them, so the export also writes an inclusion proof per envelope; they are kept beside
+that bundle in the cache. Each run
 exports a copy (an export appends to the audit log). The reference, run the same way in a subprocess,
 is ``sqlite3`` alone: ``SELECT raw_text FROM envelopes ORDER BY gateway_id, seq`` written out line by line.
 """
@@ -57,7 +59,22 @@ def fill(db: Path, bundle: Path) -> None:
                 if refused:
                     raise RuntimeError(f"the LIMS refused a bench envelope: {refused[0]}")
     engine.dispose()
+    sign_log(partial)
     partial.rename(db)
+
+
+def sign_log(db: Path) -> None:
+    """Sequence the stored envelopes into the Merkle log and sign its head, as the LIMS's scheduler does."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from sqlalchemy.orm import Session
+
+    from lims_api.audit.merkle_log import run_tree_head
+    from lims_api.core.db import make_engine
+
+    engine = make_engine(f"sqlite:///{db}")
+    with Session(engine) as session:
+        run_tree_head(session, Ed25519PrivateKey.generate(), datetime.now(UTC))
+    engine.dispose()
 
 
 def _database(home: Path, name: str, bundle: Path) -> Path:
