@@ -15,6 +15,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from . import jcs
 from .errors import EnvelopeError
 
 VERSION = 1
@@ -40,7 +41,7 @@ def b64url_decode(text: str) -> bytes:
 def canonical(obj: Any) -> bytes:
     """RFC 8785 (JCS) canonical UTF-8 bytes of a JSON value."""
     try:
-        return rfc8785.dumps(obj)
+        return jcs.dumps(obj)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise EnvelopeError("not_canonicalizable", str(exc)) from exc
 
