@@ -1,8 +1,9 @@
-"""``python bench/run.py audit``: ``kuaijian audit verify`` of a large bundle against the bare verify loop.
+"""``python bench/run.py audit``: ``kuaijian audit verify`` of a large bundle against the bare verify loop, and
+``kuaijian audit export`` against a bare SQLite loop (``bench/export_run.py``).
 
 The bare reference is a plain loop of json.loads + JCS (rfc8785) + Ed25519 verify, one process per core
 over its share of the lines, run in the same invocation; the verify run is the real CLI in a subprocess,
-its process tree sampled from /proc for CPU and resident memory.
+its process tree sampled from /proc for CPU and resident memory. Bundles: ``bench/audit_bundle.py``.
 """
 
 from __future__ import annotations
