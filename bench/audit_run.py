@@ -1,8 +1,9 @@
-"""``python bench/run.py audit``: ``kuaijian audit verify`` of a large bundle against the bare verify loop.
+"""``python bench/run.py audit``: ``kuaijian audit verify`` of a large bundle against the bare verify loop, and
+``kuaijian audit export`` against a bare SQLite loop (``bench/export_run.py``).
 
 The bare reference is a plain loop of json.loads + JCS (rfc8785) + Ed25519 verify, one process per core
 over its share of the lines, run in the same invocation; the verify run is the real CLI in a subprocess,
-its process tree sampled from /proc for CPU and resident memory.
+its process tree sampled from /proc for CPU and resident memory. Bundles: ``bench/audit_bundle.py``.
 """
 
 from __future__ import annotations
@@ -12,38 +13,17 @@ import base64
 import json
 import multiprocessing
 import os
-import resource
-import subprocess
 import sys
-import tarfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.envelopes import Chain
-from bench.proctree import rss_mb, tree
-from protocols.envelope import b64url_decode, key_id
+from bench import export_run
+from bench.audit_bundle import DEFAULT_CACHE, GATEWAYS, cached_bundles
+from bench.proctree import sampled
 
-GATEWAYS = 4
 MAX_RSS_MB = 150.0
-
-
-def write_bundle(out: Path, count: int) -> Path:
-    """A full-range bundle of ``count`` envelopes over ``GATEWAYS`` chains, written line by line."""
-    out.mkdir(parents=True)
-    chains = [Chain(f"gw-bench-{i}") for i in range(GATEWAYS)]
-    with (out / "envelopes.jsonl").open("wb") as lines:
-        for one in chains:
-            for line in one.lines(count // GATEWAYS):
-                lines.write(line + b"\n")
-    keys = [{"gateway": c.gateway, "kid": key_id(b64url_decode(c.public_key)), "public_key": c.public_key,
-             "valid_from": None, "revoked_at": None} for c in chains]
-    (out / "keys.json").write_text(json.dumps(keys), "utf-8")
-    manifest = {"format": "kuaijian-bundle/1", "created_at": "2026-12-01T00:00:00+00:00",
-                "range": {"from": None, "to": None}, "sites": ["bench"],
-                "counts": {"envelopes": count // GATEWAYS * GATEWAYS}}
-    (out / "manifest.json").write_text(json.dumps(manifest), "utf-8")
-    return out
+ROWS = ("jobs1", "default", "tar", "tenth")
 
 
 def _bare_share(path: str, share: int, shares: int, keys: dict[str, bytes]) -> tuple[int, float, float]:
@@ -76,76 +56,38 @@ def bare_reference(bundle: Path, cores: int) -> dict[str, float]:
             "cpu_us": sum(s[1] for s in shares) / done * 1e6}
 
 
-def pss_mb(pids: list[int]) -> float:
-    """Sum of proportional set sizes (shared pages split between their users), MB."""
-    total = 0
-    for pid in pids:
-        try:
-            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-        total += next((int(line.split()[1]) for line in text.splitlines() if line.startswith("Pss:")), 0)
-    return total / 1024
-
-
 def measure_verify(bundle: Path, count: int, jobs: int) -> dict[str, Any]:
-    """``kuaijian audit verify --jobs`` in a subprocess: envelopes/s, CPU µs per envelope, peak tree RSS."""
+    """``kuaijian audit verify --jobs`` in a subprocess: envelopes/s, CPU µs per envelope, peak tree RSS and PSS."""
     command = [str(Path(sys.executable).with_name("kuaijian")), "audit", "verify", str(bundle), "--jobs", str(jobs)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.monotonic()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    peak = peak_pss = peak_parent = 0.0
-    while proc.poll() is None and time.monotonic() - started < 3600:
-        pids = tree(proc.pid)
-        peak, peak_parent = max(peak, rss_mb(pids)), max(peak_parent, rss_mb([proc.pid]))
-        peak_pss = max(peak_pss, pss_mb(pids))
-        time.sleep(0.05)  # sampling interval of the memory probe, not a synchronisation
-    output = proc.communicate(timeout=60)[0].decode()
-    wall = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise RuntimeError(f"audit verify failed: {output[-2000:]}")
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    return {"envelopes": count, "jobs": jobs, "per_s": count / wall, "cpu_us": cpu / count * 1e6,
-            "peak_rss_tree_mb": round(peak, 1), "peak_pss_tree_mb": round(peak_pss, 1), "peak_rss_parent_mb": round(peak_parent, 1),
-            "summary": output.strip().splitlines()[0]}
-
-
-def _prefix(bundle: Path, out: Path, count: int) -> Path:
-    """The first ``count`` lines of ``bundle`` as a bundle of its own (chains of the first gateways)."""
-    out.mkdir()
-    with (bundle / "envelopes.jsonl").open("rb") as source, (out / "envelopes.jsonl").open("wb") as target:
-        for _, line in zip(range(count), source):
-            target.write(line)
-    manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
-    manifest["counts"]["envelopes"] = count
-    (out / "manifest.json").write_text(json.dumps(manifest), "utf-8")
-    (out / "keys.json").write_bytes((bundle / "keys.json").read_bytes())
-    return out
+    run = sampled(command)
+    return {"envelopes": count, "jobs": jobs, **run.figures(count), "summary": run.output.strip().splitlines()[0]}
 
 
 def main(argv: list[str], work: Path, logs: Path) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="bench/run.py audit", description=__doc__)
     parser.add_argument("--envelopes", type=int, default=100_000, help="bundle size (default 100000)")
     parser.add_argument("--quick", action="store_true", help="smoke size: 4000 envelopes")
+    parser.add_argument("--rows", default=",".join(ROWS),
+                        help=f"verify runs to make, of {','.join(ROWS)} (default: all)")
+    parser.add_argument("--no-export", action="store_true", help="skip the export benchmark")
+    parser.add_argument("--bare-on-tenth", action="store_true",
+                        help="measure the bare rate over the bundle's first tenth only (a rate; saves time at 1M)")
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
+                        help=f"where generated bundles and databases are kept between runs (default {DEFAULT_CACHE})")
     args = parser.parse_args(argv)
     count = 4000 if args.quick else args.envelopes
     cores = os.cpu_count() or 1
-    print(f"writing a bundle of {count} envelopes ...", flush=True)
-    bundle = write_bundle(work / "bundle", count)
-    small = _prefix(bundle, work / "small", count // GATEWAYS * GATEWAYS // 10)
-    archive = work / "bundle.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        tar.add(bundle, arcname="bundle")
+    bundle, archive, tenth = cached_bundles(args.cache, count, cores)
+    total = count // GATEWAYS * GATEWAYS
     rows: dict[str, dict[str, Any]] = {}
     print("bare reference ...", flush=True)
-    rows["bare reference"] = bare_reference(bundle, cores)
-    total = count // GATEWAYS * GATEWAYS
-    for name, path, size, jobs in (
-        ("verify --jobs 1", bundle, total, 1), (f"verify (default, {cores} jobs)", bundle, total, cores),
-        (f"verify .tar.gz ({cores} jobs)", archive, total, cores),
-        (f"verify 1/10 of the bundle ({cores} jobs)", small, total // 10, cores),
-    ):
+    rows["bare reference"] = bare_reference(tenth if args.bare_on_tenth else bundle, cores)
+    runs = {"jobs1": ("verify --jobs 1", bundle, total, 1),
+            "default": (f"verify (default, {cores} jobs)", bundle, total, cores),
+            "tar": (f"verify .tar.gz ({cores} jobs)", archive, total, cores),
+            "tenth": (f"verify 1/10 of the bundle ({cores} jobs)", tenth, total // 10, cores)}
+    for key in args.rows.split(","):
+        name, path, size, jobs = runs[key]
         print(f"{name} ...", flush=True)
         rows[name] = measure_verify(path, size, jobs)
     bare = rows["bare reference"]
@@ -157,4 +99,7 @@ def main(argv: list[str], work: Path, logs: Path) -> dict[str, Any]:
             if "peak_rss_tree_mb" in row else ""
         print(f"{name:36} {row['per_s']:>9,.0f} env/s ({row['rate_ratio']}x bare)  "
               f"{row['cpu_us']:>6.0f} µs CPU/env ({row['cpu_ratio']}x){memory}")
-    return {"envelopes": count, "cores": cores, "max_rss_mb": MAX_RSS_MB, "rows": rows}
+    report: dict[str, Any] = {"envelopes": count, "cores": cores, "max_rss_mb": MAX_RSS_MB, "rows": rows}
+    if not args.no_export:
+        report["export"] = export_run.run(bundle.parent, bundle, tenth, work, total)
+    return report

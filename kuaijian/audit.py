@@ -16,7 +16,7 @@ from protocols.bundle import BundleVerifier, Report
 from protocols.bundle_evidence import EVIDENCE_DIR
 from protocols.bundle_stream import stream_lines
 
-from .audit_jobs import line_checks
+from .audit_jobs import line_checker
 from .audit_progress import counted
 
 REQUIRED = ("manifest.json", "keys.json", "envelopes.jsonl")
@@ -92,9 +92,10 @@ def verify_path(path: Path, evidence: list[Path] | None = None, *, jobs: int = 1
             raise BundleReadError(f"{image}: cannot read evidence file ({exc.strerror})") from exc
     with open_bundle(path) as (files, stream, size):
         verifier = BundleVerifier(files["manifest.json"], files["keys.json"])
-        lines = stream_lines(stream)
-        if progress is not None:
-            lines = counted(lines, progress(size))
-        for check in line_checks(lines, verifier.keys, jobs):
-            verifier.feed(check)
+        with line_checker(verifier.keys, jobs) as check_all:  # the workers start before the progress bar
+            lines = stream_lines(stream)
+            if progress is not None:
+                lines = counted(lines, progress(size))
+            for check in check_all(lines):
+                verifier.feed(check)
     return verifier.finish(files.get("checkpoints.jsonl"), files, extra)

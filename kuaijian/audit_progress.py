@@ -6,16 +6,22 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-from rich.console import Console
-from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
-                           TransferSpeedColumn)
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
-def counted(lines: Iterable[bytes], advance: Callable[[int], None]) -> Iterator[bytes]:
-    """``lines`` unchanged, each one's length (plus its newline) reported to ``advance``."""
+def counted(lines: Iterable[bytes], advance: Callable[[int], None], every: int = 1 << 20) -> Iterator[bytes]:
+    """``lines`` unchanged; their lengths (plus newlines) reported to ``advance`` about every ``every`` bytes."""
+    done = 0
     for line in lines:
-        advance(len(line) + 1)
+        done += len(line) + 1
+        if done >= every:
+            advance(done)
+            done = 0
         yield line
+    advance(done)
 
 
 def summary(envelopes: int, size: int, seconds: float, jobs: int) -> str:
@@ -27,10 +33,14 @@ def summary(envelopes: int, size: int, seconds: float, jobs: int) -> str:
 
 @contextmanager
 def progress_bar(console: Console, total: int) -> Iterator[Callable[[int], None]]:
-    """An ``advance(bytes)`` callback: drives a bar on a terminal, does nothing otherwise."""
+    """An ``advance(bytes)`` callback: drives a bar on a terminal, does nothing otherwise (rich.progress is
+    loaded only for the bar)."""
     if not console.is_terminal:
         yield lambda _: None
         return
+    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
+                               TransferSpeedColumn)
+
     columns = (TextColumn("verify"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("verify", total=total)

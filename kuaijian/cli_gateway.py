@@ -1,4 +1,8 @@
-"""``kuaijian gateway ...``: create, check and run a test-room gateway."""
+"""``kuaijian gateway ...``: create, check and run a test-room gateway.
+
+The gateway package is imported by the commands that use it, so other ``kuaijian`` commands (``audit verify``)
+start without it.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,12 @@ import sys
 import tomllib
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from gateway.config import GatewayConfig, load_config, parse_config
-from gateway.errors import ConfigError, GatewayError
-from gateway.keys import generate_key_file, kid_of, load_private_key, public_key_b64url
+if TYPE_CHECKING:
+    from gateway.config import GatewayConfig
 
 gateway_app = typer.Typer(help="The test-room gateway daemon.", no_args_is_help=True, add_completion=False)
 
@@ -88,6 +92,10 @@ def init(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing config and REPLACE the key."),
 ) -> None:
     """Write gateway.toml (one example instrument) and a new gateway.key (mode 0600)."""
+    from gateway.config import parse_config
+    from gateway.errors import ConfigError, GatewayError
+    from gateway.keys import generate_key_file, kid_of, public_key_b64url
+
     config_path, key_path = directory / CONFIG_NAME, directory / KEY_NAME
     existing = [str(path) for path in (config_path, key_path) if path.exists()]
     if existing and not force:
@@ -115,6 +123,9 @@ def init(
 
 
 def _load(config: Path) -> GatewayConfig:
+    from gateway.config import load_config
+    from gateway.errors import ConfigError
+
     try:
         return load_config(config)
     except ConfigError as exc:
@@ -149,6 +160,9 @@ def check_config(
 @gateway_app.command("pubkey")
 def pubkey(config: Path = CONFIG_OPTION) -> None:
     """Print the gateway's public key (base64url) and kid, on one line."""
+    from gateway.errors import GatewayError
+    from gateway.keys import kid_of, load_private_key, public_key_b64url
+
     loaded = _load(config)
     try:
         key = load_private_key(loaded.gateway.key_file)
@@ -175,6 +189,12 @@ def run(config: Path = CONFIG_OPTION) -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
-from .cli_status import status_command  # noqa: E402 (registered after the other commands)
+@gateway_app.command("status")
+def status(
+    config: Path = CONFIG_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """Show instruments, uplink and backlog of the gateway (works while the daemon runs)."""
+    from .cli_status import show_status
 
-gateway_app.command("status")(status_command)
+    show_status(config, as_json)

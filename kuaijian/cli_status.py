@@ -39,11 +39,8 @@ def collect_status(config_path: Path) -> dict[str, Any]:
             "status_file": str(status_path(outbox)), "backlog": backlog or snapshot.get("backlog")}
 
 
-def status_command(
-    config: Path = typer.Option(..., "--config", "-c", help="Path of gateway.toml."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
-) -> None:
-    """Show instruments, uplink and backlog of the gateway (works while the daemon runs)."""
+def show_status(config: Path, as_json: bool) -> None:
+    """``kuaijian gateway status``: the status as JSON or tables; exit 1 when the config or outbox cannot be read."""
     try:
         status = collect_status(config)
     except (ConfigError, OutboxError) as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from . import checkpoint as cp
@@ -116,6 +116,11 @@ def starts_at_first(manifest: dict[str, Any]) -> bool:
     return not (isinstance(span, dict) and span.get("from") is not None)
 
 
+def _covered(doc: dict[str, Any]) -> Iterator[tuple[str, int]]:
+    """(gateway, seq) of every envelope a checkpoint covers, in its order."""
+    return ((g, s) for g, first, last in doc["ranges"] for s in range(first, last + 1))
+
+
 def _check_checkpoint(
     doc: dict[str, Any], keys: dict[tuple[str, str], KeyRecord], hashes: Mapping[tuple[str, int], str]
 ) -> str | None:
@@ -128,13 +133,13 @@ def _check_checkpoint(
         cp.verify_checkpoint_signature(doc, record.public_raw)
     except cp.CheckpointError as exc:
         return f"day {day}: {exc}"
-    covered = [((g, s), hashes.get((g, s))) for g, first, last in doc["ranges"] for s in range(first, last + 1)]
-    missing = [where for where, digest in covered if digest is None]
-    if missing:
-        (gateway, seq) = missing[0]
-        return (f"day {day}: {len(missing)} of {doc['count']} envelope(s) the checkpoint covers are not in the "
-                f"bundle (first: gateway {gateway}, seq {seq})")
-    root = cp.root_hex(digest for _, digest in covered if digest is not None)
+    absent = (where for where in _covered(doc) if where not in hashes)
+    first = next(absent, None)
+    if first is not None:
+        gateway, seq = first
+        return (f"day {day}: {1 + sum(1 for _ in absent)} of {doc['count']} envelope(s) the checkpoint covers are "
+                f"not in the bundle (first: gateway {gateway}, seq {seq})")
+    root = cp.root_hex(hashes[where] for where in _covered(doc))
     if root != doc["merkle_root"]:
         return f"day {day}: Merkle root {root} of the bundle's envelopes is not the signed {doc['merkle_root']}"
     return None

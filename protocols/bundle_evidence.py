@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Container
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def _lines(data: bytes, file: str, report: Report) -> list[tuple[str, dict[str, 
 
 
 def verify_bundle_evidence(files: dict[str, bytes], named: dict[str, set[tuple[str, int]]],
-                           exported: set[tuple[Any, Any]], report: Report,
+                           exported: Container[tuple[Any, Any]], report: Report,
                            extra_images: dict[str, bytes] | None = None) -> int:
     """Check evidence.jsonl, flags.jsonl and every image given against ``named`` (sha256 -> envelopes naming
     it) and ``exported`` (every (gateway, seq) in envelopes.jsonl); returns the number of images checked."""

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections import ChainMap
+from collections.abc import Container, Iterable, Iterator, Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from . import envelope as env
 from .bundle_report import KeyRecord, Report, json_problem
@@ -44,15 +48,27 @@ def _received_at(envelope: dict[str, Any]) -> datetime | None:
         return None
 
 
-def _key_fault(envelope: dict[str, Any], keys: Keys) -> tuple[str, str] | None:
+@lru_cache(maxsize=64)
+def _public_key(raw: bytes) -> Ed25519PublicKey | None:
+    """The key object of a keys.json public key (None when it is no Ed25519 point), built once per process."""
+    try:
+        return Ed25519PublicKey.from_public_bytes(raw)
+    except ValueError:
+        return None
+
+
+def _key_fault(envelope: dict[str, Any], signing: bytes, keys: Keys) -> tuple[str, str] | None:
     record = keys.get((envelope["gateway"], envelope["kid"]))
     if record is None:
         return "unknown_key", f"kid {envelope['kid']} is not in keys.json for gateway {envelope['gateway']}"
     received = _received_at(envelope)
     if record.revoked_at is not None and (received is None or received >= record.revoked_at):
         return "revoked_key", f"signed with kid {record.kid}, revoked at {record.revoked_at.isoformat()}"
+    public = _public_key(record.public_raw)
+    if public is None:
+        return "bad_signature", f"signature of seq {envelope['seq']} does not verify"
     try:
-        env.verify_signature(envelope, record.public_raw)
+        env.verify_signed_bytes(envelope, signing, public)
     except EnvelopeError as exc:
         return "bad_signature", exc.message
     return None
@@ -75,7 +91,8 @@ def _evidence_facts(envelope: Any) -> tuple[tuple[Any, Any] | None, tuple[str, .
 
 
 def check_line(line: bytes, keys: Keys) -> LineCheck:
-    """JSON, schema, key and signature of one envelope line."""
+    """JSON, schema, key and signature of one envelope line (one JCS pass gives the signed bytes and the hash;
+    a keys.json record's kid is its key's, so the signature is checked against it directly)."""
     try:
         envelope = json.loads(line)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -83,11 +100,11 @@ def check_line(line: bytes, keys: Keys) -> LineCheck:
     exported, evidence = _evidence_facts(envelope)
     try:
         env.check_shape(envelope)
-        digest = env.envelope_hash(envelope)
+        signing, digest = env.canonical_forms(envelope)
     except EnvelopeError as exc:
         return LineCheck(("schema", exc.message), exported=exported, evidence=evidence)
     return LineCheck(None, envelope["gateway"], envelope["seq"], envelope["prev"], digest,
-                     _key_fault(envelope, keys), exported, evidence)
+                     _key_fault(envelope, signing, keys), exported, evidence)
 
 
 def check_lines(lines: list[bytes], keys: Keys) -> list[LineCheck]:
@@ -160,49 +177,51 @@ class EnvelopeStream:
         self._unchained: set[tuple[Any, Any]] = set()
 
     @property
-    def exported(self) -> set[tuple[Any, Any]]:
-        return set(self.hashes) | self._unchained
+    def exported(self) -> Container[tuple[Any, Any]]:
+        """Every (gateway, seq) written, looked up in place (no set of a million pairs)."""
+        return ChainMap[tuple[Any, Any], object](self.hashes, dict.fromkeys(self._unchained))  # type: ignore[arg-type]
 
     def feed(self, check: LineCheck) -> None:
         """The next non-blank line's check."""
         self.count += 1
-        where = f"envelopes.jsonl line {self.count}"
         for sha in check.evidence:
             self.named.setdefault(sha, set()).add(check.exported)  # type: ignore[arg-type]
         if check.fault is not None:
             if check.exported is not None:
                 self._unchained.add(check.exported)
-            self.report.add(check.fault[0], where, check.fault[1])
+            self.report.add(check.fault[0], f"envelopes.jsonl line {self.count}", check.fault[1])
             return
-        gateway = sys.intern(check.gateway)
-        where = f"{where} (gateway {gateway}, seq {check.seq})"
+        gateway, seq = sys.intern(check.gateway), check.seq
         self.report.envelopes += 1
-        self.hashes.setdefault((gateway, check.seq), check.digest)
+        self.hashes.setdefault((gateway, seq), check.digest)
         if check.key_fault is not None:
-            self.report.add(check.key_fault[0], where, check.key_fault[1])
-        self._step(gateway, check.seq, check.prev, check.digest, where)
+            self.report.add(check.key_fault[0], self._where(gateway, seq), check.key_fault[1])
+        problem = self._step(gateway, seq, check.prev, check.digest)
+        if problem is not None:
+            self.report.add(problem[0], self._where(gateway, seq), problem[1])
 
-    def _step(self, gateway: str, seq: int, prev: str, digest: str, where: str) -> None:
+    def _where(self, gateway: str, seq: int) -> str:
+        return f"envelopes.jsonl line {self.count} (gateway {gateway}, seq {seq})"
+
+    def _step(self, gateway: str, seq: int, prev: str, digest: str) -> tuple[str, str] | None:
+        """Move ``gateway``'s chain on to ``seq``; (kind, message) when the step breaks it."""
         previous = self.last.get(gateway)
         self.last[gateway] = (seq, digest)
         self.report.gateways[gateway] = seq
         if previous is None:
             if self.from_start and seq > 1:
-                self.report.add("seq_gap", where, f"seq 1..{seq - 1} missing: the manifest's range has no start "
-                                f"date, so gateway {gateway}'s chain must begin at seq 1")
-            return
+                return ("seq_gap", f"seq 1..{seq - 1} missing: the manifest's range has no start "
+                        f"date, so gateway {gateway}'s chain must begin at seq 1")
+            return None
         last_seq, last_hash = previous
+        if seq == last_seq + 1:
+            return None if prev == last_hash else ("broken_prev", f"prev does not equal the hash of seq {last_seq}")
         if seq == last_seq:
-            if digest != last_hash:
-                self.report.add("fork", where, f"a second, different envelope for seq {seq}")
-            else:
-                self.report.add("fork", where, f"seq {seq} appears twice")
-        elif seq < last_seq:
-            self.report.add("schema", where, f"out of order: seq {seq} after seq {last_seq}")
-        elif seq > last_seq + 1:
-            self.report.add("seq_gap", where, f"seq {last_seq + 1}..{seq - 1} missing before seq {seq}")
-        elif prev != last_hash:
-            self.report.add("broken_prev", where, f"prev does not equal the hash of seq {last_seq}")
+            return "fork", (f"a second, different envelope for seq {seq}" if digest != last_hash
+                            else f"seq {seq} appears twice")
+        if seq < last_seq:
+            return "schema", f"out of order: seq {seq} after seq {last_seq}"
+        return "seq_gap", f"seq {last_seq + 1}..{seq - 1} missing before seq {seq}"
 
 
 def split_lines(data: bytes) -> list[bytes]:

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from . import envelope as env
 from .errors import RemoteProtocolError
-from .merkle import merkle_root
+from .merkle import streamed_root
 from .treehead import parse_json_line
 
 VERSION = 1
@@ -60,8 +60,8 @@ def covers(ranges: Sequence[Sequence[Any]], gateway: str, seq: int) -> bool:
 
 
 def root_hex(hashes_hex: Iterable[str]) -> str:
-    """Merkle root (hex) over envelope hashes given as hex, in order."""
-    return merkle_root([bytes.fromhex(h) for h in hashes_hex]).hex()
+    """Merkle root (hex) over envelope hashes given as hex, in order (read one at a time)."""
+    return streamed_root(bytes.fromhex(h) for h in hashes_hex).hex()
 
 
 def build_checkpoint(

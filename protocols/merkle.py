@@ -9,7 +9,7 @@ the leaf data.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
@@ -42,3 +42,19 @@ def merkle_root(leaves: Sequence[bytes]) -> bytes:
     if not leaves:
         return EMPTY_ROOT
     return _subtree([leaf_hash(data) for data in leaves], 0, len(leaves))
+
+
+def streamed_root(leaves: Iterable[bytes]) -> bytes:
+    """``merkle_root`` of leaves given one at a time, holding one subtree hash per bit of their count."""
+    stack: list[tuple[int, bytes]] = []  # (size, hash) of complete subtrees, sizes strictly decreasing
+    for data in leaves:
+        size, digest = 1, leaf_hash(data)
+        while stack and stack[-1][0] == size:
+            size, digest = 2 * size, node_hash(stack.pop()[1], digest)
+        stack.append((size, digest))
+    if not stack:
+        return EMPTY_ROOT
+    digest = stack.pop()[1]
+    while stack:
+        digest = node_hash(stack.pop()[1], digest)
+    return digest

@@ -18,8 +18,11 @@ class ProofError(RemoteProtocolError):
     """An inclusion or consistency proof does not verify (or is malformed)."""
 
 
+MEMO_MIN = 16
+
+
 class SubtreeHasher:
-    """MTH over ranges of a fixed list of leaf hashes, memoising every subtree it computes."""
+    """MTH over ranges of a fixed list of leaf hashes, memoising every subtree of ``MEMO_MIN`` or more leaves."""
 
     def __init__(self, leaf_hashes: Sequence[bytes]) -> None:
         self.leaves = leaf_hashes
@@ -33,14 +36,17 @@ class SubtreeHasher:
         return EMPTY_ROOT if size == 0 else self.hash(0, size)
 
     def hash(self, start: int, end: int) -> bytes:
-        """MTH(D[start:end]) for ``0 <= start < end <= len``."""
-        if end - start == 1:
+        """MTH(D[start:end]) for ``0 <= start < end <= len``; subtrees under ``MEMO_MIN`` leaves are recomputed
+        (at most 15 node hashes), so the memo holds one entry per 16 leaves, not one per leaf."""
+        n = end - start
+        if n == 1:
             return self.leaves[start]
-        cached = self._memo.get((start, end))
+        cached = self._memo.get((start, end)) if n >= MEMO_MIN else None
         if cached is None:
-            k = _split(end - start)
+            k = _split(n)
             cached = node_hash(self.hash(start, start + k), self.hash(start + k, end))
-            self._memo[(start, end)] = cached
+            if n >= MEMO_MIN:
+                self._memo[(start, end)] = cached
         return cached
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocols.merkle import EMPTY_ROOT, leaf_hash, merkle_root
+from protocols.merkle import EMPTY_ROOT, leaf_hash, merkle_root, streamed_root
 from protocols.merkle_proof import (
     ProofError,
     SubtreeHasher,
@@ -177,3 +177,8 @@ def test_tiled_tree_gives_the_same_proofs_from_block_hashes(n: int, block: int, 
     first = data.draw(st.integers(0, n))
     assert consistency_proof(tiled(first - 1, first), first, n) == consistency_proof(full, first, n)
     assert tiled().root(n) == full.root(n)
+
+
+@given(st.lists(st.binary(min_size=0, max_size=40), max_size=70))
+def test_streamed_root_is_the_rfc_root(leaves: list[bytes]) -> None:
+    assert streamed_root(iter(leaves)) == merkle_root(leaves)

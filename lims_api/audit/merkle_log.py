@@ -67,14 +67,16 @@ def load_tree(session: Session, size: int) -> SubtreeHasher:
     """The log's first ``size`` leaf hashes from the stored envelopes; ``LogMismatch`` if one is missing."""
     rows = session.execute(
         select(StoredEnvelope.log_index, StoredEnvelope.hash)
-        .where(StoredEnvelope.log_index < size).order_by(StoredEnvelope.log_index)
-    ).all()
-    for expected, row in enumerate(rows):
-        if row.log_index != expected:
+        .where(StoredEnvelope.log_index < size).order_by(StoredEnvelope.log_index).execution_options(yield_per=10_000)
+    )
+    leaves: list[bytes] = []  # only the leaf hashes are kept, not the rows
+    for expected, (index, digest) in enumerate(rows):
+        if index != expected:
             raise LogMismatch(f"log entry {expected} is no longer stored")
-    if len(rows) != size:
-        raise LogMismatch(f"log entry {len(rows)} is no longer stored (log size {size})")
-    return SubtreeHasher([leaf_hash(bytes.fromhex(row.hash)) for row in rows])
+        leaves.append(leaf_hash(bytes.fromhex(digest)))
+    if len(leaves) != size:
+        raise LogMismatch(f"log entry {len(leaves)} is no longer stored (log size {size})")
+    return SubtreeHasher(leaves)
 
 
 def proof_tree(session: Session, size: int, *positions: int) -> SubtreeHasher:
