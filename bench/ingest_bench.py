@@ -24,13 +24,14 @@ from typing import Any
 
 import httpx
 
-from bench.envelopes import Chain
+from bench.envelopes import BASE_RESULT, SITE, Chain
 from bench.proctree import snapshot, spent, tree
 
 BATCH = 100
 TOKEN = "bench-admin-token"
 NDJSON = {"Content-Type": "application/x-ndjson"}
 PG_DEFAULT = "postgresql+psycopg://root@127.0.0.1:5432/test"
+OPERATOR: str = BASE_RESULT["operator"]
 
 
 @dataclass
@@ -146,10 +147,15 @@ def lims_server(work: Path, db_url: str, workers: int, backends: Callable[[], li
 
 
 def enrol(base: str, chain: Chain) -> None:
-    reply = httpx.post(f"{base}/api/v1/gateways", json=chain.enrol_body(), timeout=30,
-                       headers={"Authorization": f"Bearer {TOKEN}"})
+    """Enrol the chain's gateway at the vector's site, whose operator is an enrolled technician (as in a room)."""
+    admin = {"Authorization": f"Bearer {TOKEN}"}
+    reply = httpx.post(f"{base}/api/v1/gateways", json=chain.enrol_body(), timeout=30, headers=admin)
     if reply.status_code not in (200, 201):
         raise RuntimeError(f"enrolment failed: {reply.status_code} {reply.text}")
+    user = {"username": OPERATOR, "password": "bench-technician-pw", "role": "technician", "site_ids": [SITE["id"]]}
+    reply = httpx.post(f"{base}/api/v1/admin/users", json=user, timeout=30, headers=admin)
+    if reply.status_code not in (200, 201, 409):
+        raise RuntimeError(f"technician enrolment failed: {reply.status_code} {reply.text}")
 
 
 def _post_streams(base: str, streams: list[list[bytes]], expect: str) -> None:
