@@ -18,7 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
-from contextlib import ExitStack, closing
+from contextlib import AbstractContextManager, ExitStack, closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,8 @@ MIN_RATIO = 0.5
 MAX_RSS_GROWTH = 1.10
 """Peak RSS draining N at most this times the peak draining N/10: memory does not follow the backlog."""
 SAMPLE_S = 0.1
+PG_APP = "kj-bench-drain"
+"""``application_name`` of the PostgreSQL LIMS's connections (their backends' CPU is counted)."""
 SOURCE = "ei412-bench"
 """Source-key prefix of the filled readings (``<SOURCE>:<n>``, kept per instrument by the outbox)."""
 
@@ -64,6 +66,11 @@ class Drain:
     first_delivery_s: float
     """Daemon start to the first envelope acknowledged (start-up: imports, config, outbox open)."""
     gateway_cpu_s: float
+    """The daemon's tree from its start (imports and start-up included)."""
+    draining_cpu_s: float
+    """The daemon's tree from the first sample that saw an acknowledged envelope."""
+    draining_results: int
+    """Envelopes acknowledged after that sample."""
     lims_cpu_s: float
     peak_rss_mb: float
     """Highest summed VmRSS of the daemon's process tree over the 100 ms samples."""
@@ -144,7 +151,7 @@ def measure_drain(name: str, config: Path, count: int, lims: Lims, log: Path) ->
         daemon = subprocess.Popen([sys.executable, "-m", "gateway", "run", "--config", str(config)],
                                   stdout=out, stderr=subprocess.STDOUT)
     try:
-        peak, first, cpu = 0.0, 0.0, {daemon.pid: 0.0}
+        peak, first, first_cpu, first_pending, cpu = 0.0, 0.0, 0.0, count, {daemon.pid: 0.0}
         while True:
             time.sleep(SAMPLE_S)  # the sampling interval, not a synchronisation
             if daemon.poll() is not None:
@@ -153,7 +160,7 @@ def measure_drain(name: str, config: Path, count: int, lims: Lims, log: Path) ->
             peak, cpu = max(peak, rss_mb(pids)), {**cpu, **snapshot(pids)}
             pending = _pending(outbox)
             if not first and pending < count:
-                first = time.monotonic() - started
+                first, first_cpu, first_pending = time.monotonic() - started, sum(cpu.values()), pending
             if pending == 0:
                 wall = time.monotonic() - started
                 break
@@ -165,7 +172,8 @@ def measure_drain(name: str, config: Path, count: int, lims: Lims, log: Path) ->
     counts = read_counts(outbox)
     if (counts.delivered, counts.rejected) != (count, 0):
         raise RuntimeError(f"{name}: delivered {counts.delivered}, rejected {counts.rejected} of {count}")
-    return Drain(name, count, wall, first, sum(cpu.values()), lims_cpu, peak, hwm)
+    total = sum(cpu.values())
+    return Drain(name, count, wall, first, total, total - first_cpu, first_pending, lims_cpu, peak, hwm)
 
 
 def measure_ingest(lims: Lims, size: int, tag: str) -> Row:
@@ -204,8 +212,10 @@ def table(db: str, measured: dict[str, Any]) -> str:
                      f"{row.envelopes / row.wall_s / rate:>6.2f} {'':>9} {row.us_per_envelope:>11.0f}")
     for drain in measured["drains"]:
         lines.append(f"{'':<10} {drain.name:<28} {drain.results:>8} {drain.per_s:>9.0f} {drain.per_s / rate:>6.2f} "
-                     f"{drain.gateway_cpu_s / drain.results * 1e6:>9.0f} {drain.lims_cpu_s / drain.results * 1e6:>11.0f} "
+                     f"{drain.draining_cpu_s / max(drain.draining_results, 1) * 1e6:>9.0f} {drain.lims_cpu_s / drain.results * 1e6:>11.0f} "
                      f"{drain.peak_rss_mb:>11.1f} {drain.hwm_mb:>8.1f}")
+    lines.append(f"{'':<10} (gw µs/res: the daemon's CPU per result after its first acknowledged batch; "
+                 "LIMS µs/res: the LIMS tree and its PostgreSQL backends)")
     return "\n".join(lines)
 
 
@@ -218,19 +228,12 @@ def verdict(measured: dict[str, Any]) -> dict[str, Any]:
             "ratio_pass": ratio >= MIN_RATIO, "rss_growth": round(growth, 3), "rss_pass": growth <= MAX_RSS_GROWTH}
 
 
-def _servers(stack: ExitStack, work: Path, logs: Path, use_pg: bool) -> dict[str, Lims]:
-    servers = {"sqlite": stack.enter_context(lims_server(
-        work / "lims-sqlite", f"sqlite:///{work / 'lims.sqlite3'}", 1, list, logs / "drain-lims-sqlite.log"))}
-    base = pg_base_url() if use_pg else None
-    if use_pg and base is None:
-        print("no PostgreSQL answers: SQLite only (set KUAIJIAN_BENCH_PG_URL)", flush=True)
-    if base is not None:
-        pg = Postgres(base)
-        stack.callback(pg.close)
-        app = "kj-bench-drain"
-        servers["pg"] = stack.enter_context(lims_server(
-            work / "lims-pg", pg.url(app), 1, lambda: pg.backends(app), logs / "drain-lims-pg.log"))
-    return servers
+def _lims(db: str, pg: Postgres | None, work: Path, logs: Path) -> AbstractContextManager[Lims]:
+    """The LIMS server of one database (one worker), started when entered."""
+    log = logs / f"drain-lims-{db}.log"
+    if pg is None:
+        return lims_server(work / f"lims-{db}", f"sqlite:///{work / 'lims.sqlite3'}", 1, list, log)
+    return lims_server(work / f"lims-{db}", pg.url(PG_APP), 1, lambda: pg.backends(PG_APP), log)
 
 
 def main(argv: list[str], work: Path, logs: Path) -> dict[str, Any]:
@@ -248,10 +251,17 @@ def main(argv: list[str], work: Path, logs: Path) -> dict[str, Any]:
     began = time.monotonic()
     fill_all(backlogs, logs)
     fill_s = time.monotonic() - began
+    base = None if args.no_pg else pg_base_url()
+    if base is None and not args.no_pg:
+        print("no PostgreSQL answers: SQLite only (set KUAIJIAN_BENCH_PG_URL)", flush=True)
     results: dict[str, dict[str, Any]] = {}
     with ExitStack() as stack:
-        for db, lims in _servers(stack, work, logs, not args.no_pg).items():
-            results[db] = run_database(db, lims, backlogs, reference, work, logs)
+        pg = Postgres(base) if base is not None else None
+        if pg is not None:
+            stack.callback(pg.close)
+        for db, owner in [("sqlite", None), *([("pg", pg)] if pg is not None else [])]:
+            with _lims(db, owner, work, logs) as lims:
+                results[db] = run_database(db, lims, backlogs, reference, work, logs)
     load_after = os.getloadavg()
     print(f"\nload average before {load_before[0]:.1f}, after {load_after[0]:.1f} (1 min); "
           f"fill {count + count // 10} results in {fill_s:.0f} s")
