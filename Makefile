@@ -40,7 +40,7 @@ test-slow: $(STAMP)
 screenshots: $(STAMP) browser
 	KUAIJIAN_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest tests/browser -k screenshot -q
 
-## bench: gateway polling, LIMS ingest, audit verify and export, each against its bare reference; Merkle log work vs bare SHA-256; page render cost; JCS serializer vs rfc8785 (docs/benchmarks.md)
+## bench: gateway polling, LIMS ingest, audit verify and export, each against its bare reference; gateway backlog drain vs the LIMS's ingest rate; Merkle log work vs bare SHA-256; page render cost; JCS serializer vs rfc8785 (docs/benchmarks.md)
 bench: $(STAMP)
 	$(PY) bench/run.py
 	$(PY) bench/merkle_log.py

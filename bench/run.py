@@ -1,6 +1,6 @@
-"""``make bench``: the gateway, ingest and audit benchmarks, each beside its bare reference in the same run.
+"""``make bench``: the gateway, ingest, audit and backlog-drain benchmarks, each beside its reference in the same run.
 
-Usage: ``python bench/run.py [gateway|ingest|audit] [options]``. With a name, only that benchmark
+Usage: ``python bench/run.py [gateway|ingest|audit|drain] [options]``. With a name, only that benchmark
 runs, with its own options (``--help`` lists them); without one, both run with their defaults
 (``--quick`` passed to each: smoke sizes). Method and figures: docs/benchmarks.md. Reports go to
 bench/results/ (``latest.json`` for the gateway, ``<name>-latest.json`` and a dated copy otherwise).
@@ -22,12 +22,12 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(ROOT))
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
-from bench import audit_run, gateway_run, ingest_run  # noqa: E402
+from bench import audit_run, drain_run, gateway_run, ingest_run  # noqa: E402
 from bench.procstat import machine  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 Bench = Callable[[list[str], Path, Path], dict[str, Any]]
-BENCHES: dict[str, Bench] = {"ingest": ingest_run.main, "audit": audit_run.main}
+BENCHES: dict[str, Bench] = {"ingest": ingest_run.main, "audit": audit_run.main, "drain": drain_run.main}
 
 
 def _report(name: str, bench: Bench, argv: list[str]) -> int:

@@ -211,10 +211,16 @@ def _flagged(result: TestResult, flag: str) -> TestResult:
     return result.model_copy(update={"qc": result.qc.model_copy(update={"flags": [*result.qc.flags, flag]})})
 
 
+COUNTS_BY_STATE = "SELECT state, count(*) FROM envelopes GROUP BY state"
+LAST_DELIVERED_AT = "SELECT max(delivered_at) FROM envelopes WHERE state = 'delivered'"
+"""Only delivered rows carry ``delivered_at``; both statements read the ``envelopes_state`` index."""
+
+
 def counts_of(db: sqlite3.Connection) -> OutboxCounts:
     """Pending/delivered/rejected counts, last seq and last delivery time of an outbox database."""
-    by_state = dict(db.execute("SELECT state, count(*) FROM envelopes GROUP BY state").fetchall())
-    last_seq, last_delivered_at = db.execute("SELECT coalesce(max(seq), 0), max(delivered_at) FROM envelopes").fetchone()
+    by_state = dict(db.execute(COUNTS_BY_STATE).fetchall())
+    (last_seq,) = db.execute("SELECT coalesce(max(seq), 0) FROM envelopes").fetchone()
+    (last_delivered_at,) = db.execute(LAST_DELIVERED_AT).fetchone()
     return OutboxCounts(
         pending=by_state.get("pending", 0),
         delivered=by_state.get("delivered", 0),

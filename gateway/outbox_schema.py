@@ -45,7 +45,10 @@ CREATE INDEX IF NOT EXISTS sample_labels_bound ON sample_labels (instrument, bou
 _ENVELOPE_INDEXES = """
 CREATE INDEX IF NOT EXISTS envelopes_pending ON envelopes (seq) WHERE state = 'pending';
 CREATE INDEX IF NOT EXISTS envelopes_source_key ON envelopes (source_key) WHERE source_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS envelopes_state ON envelopes (state, delivered_at);
 """
+"""``envelopes_state``: the status counts (every ``status_interval_s``, every heartbeat) read this small index,
+not the envelopes' texts, so their cost does not grow with a backlog's bytes (docs/benchmarks.md, backlog drain)."""
 _COPY_COLUMNS = "seq, result_id, source_key, envelope, hash, state, attempts, last_error, created_at, delivered_at"
 
 

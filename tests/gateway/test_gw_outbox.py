@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from gateway.errors import OutboxError
-from gateway.outbox import Outbox
+from gateway.outbox import COUNTS_BY_STATE, LAST_DELIVERED_AT, Outbox
 from protocols.envelope import GENESIS_PREV, canonical, envelope_hash, public_key_bytes, verify_signature
 
 from .conftest import GATEWAY_ID, now, result
@@ -105,6 +105,16 @@ def test_states_counts_and_backlog_paging(outbox):
     assert (outbox.get(5).attempts, outbox.get(5).last_error) == (1, "ConnectError: refused")
     outbox.mark_delivered([3])  # a rejected envelope does not flip to delivered
     assert outbox.get(3).state == "rejected"
+
+
+def test_counts_read_the_state_index_not_the_envelope_texts(outbox):
+    db = sqlite3.connect(outbox.path)
+    try:
+        plans = [" ".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}")) for sql in (
+            COUNTS_BY_STATE, LAST_DELIVERED_AT)]
+    finally:
+        db.close()
+    assert all("COVERING INDEX envelopes_state" in plan for plan in plans), plans
 
 
 def test_database_is_wal_with_full_sync_and_row_per_envelope(outbox):
