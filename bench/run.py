@@ -1,7 +1,7 @@
 """``make bench``: the gateway, ingest, audit and backlog-drain benchmarks, each beside its reference in the same run.
 
 Usage: ``python bench/run.py [gateway|ingest|audit|drain] [options]``. With a name, only that benchmark
-runs, with its own options (``--help`` lists them); without one, both run with their defaults
+runs, with its own options (``--help`` lists them); without one, each runs with its defaults
 (``--quick`` passed to each: smoke sizes). Method and figures: docs/benchmarks.md. Reports go to
 bench/results/ (``latest.json`` for the gateway, ``<name>-latest.json`` and a dated copy otherwise).
 """
