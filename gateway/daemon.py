@@ -19,6 +19,7 @@ from .errors import GatewayError
 from .instruments import build_driver
 from .health import Health, status_path, write_status_file
 from .heartbeat import start_heartbeats, stop_heartbeats
+from .http_client import client_for
 from .keys import kid_of, load_private_key
 from .label_store import LabelBook
 from .outbox import Outbox
@@ -163,12 +164,14 @@ class Gateway:
         from .evidence_upload import EvidenceUploader
         from .room_camera import RoomCamera
 
-        client = self._client or httpx.AsyncClient(timeout=self.config.lims.timeout_s)
+        lims = self.config.lims
+        upload_url = lims.url if lims.transport == "http" else None
+        client = self._client or client_for(section.snapshot_url, upload_url, timeout_s=lims.timeout_s)
         camera = RoomCamera(section, client, EvidenceStore(evidence_dir(self.config.gateway.outbox)), self.clock)
-        if self.config.lims.transport != "http" or self.config.lims.url is None:
+        if upload_url is None:
             log.warning("snapshots are kept but not uploaded: image upload needs the http transport")
             return camera, None
-        uploader = EvidenceUploader(camera.store, outbox, self.config.lims.url, client)
+        uploader = EvidenceUploader(camera.store, outbox, upload_url, client)
         camera.on_kept = uploader.wake
         return camera, uploader
 

@@ -18,7 +18,7 @@ from protocols.signing import Signer
 from protocols.wire.heartbeat import build_heartbeat, sign_document
 from protocols.wire.paths import heartbeat_path
 
-from .http_client import plain_http_client
+from .http_client import client_for
 from .config import GatewayConfig
 from .keys import kid_of
 from .uplink_base import wait_any
@@ -41,7 +41,7 @@ class HeartbeatSender:
         self.interval_s = interval_s
         self.snapshot = snapshot
         self.clock = clock
-        self._client = client or plain_http_client(url, timeout_s)
+        self._client = client or client_for(url, timeout_s=timeout_s)
         self._owns_client = client is None
         self.sent = 0
         self.last_error: str | None = None

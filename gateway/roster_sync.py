@@ -21,7 +21,7 @@ from protocols.wire.heartbeat import sign_document
 from protocols.wire.paths import ROSTER_PATH
 
 from .config import GatewayConfig
-from .http_client import plain_http_client
+from .http_client import client_for
 from .keys import kid_of
 from .technicians import Roster, RosterError, SignIn, load_roster, save_roster
 from .uplink_base import wait_any
@@ -45,7 +45,7 @@ class RosterSync:
         self.key, self.kid = key, kid_of(key)
         self.cache, self.sign_in = cache, sign_in
         self.interval_s, self.clock = interval_s, clock
-        self._client = client or plain_http_client(url, timeout_s)
+        self._client = client or client_for(url, timeout_s=timeout_s)
         self._owns_client = client is None
         self.last_error: str | None = None
 

@@ -20,7 +20,7 @@ from protocols.wire.answers import NOT_ENROLLED_CODES
 from protocols.wire.paths import INGEST_PATH, NDJSON
 
 from .config import LimsSection
-from .http_client import plain_http_client
+from .http_client import client_for
 from .ingest_answer import AnswerRecorder, PassReport
 from .outbox import Outbox, StoredEnvelope
 from .uplink_base import UplinkStats, backoff_delay, wait_any
@@ -40,7 +40,7 @@ class HttpUplink:
     def __init__(self, outbox: Outbox, lims: LimsSection, client: httpx.AsyncClient | None = None) -> None:
         self.outbox = outbox
         self.lims = lims
-        self._client = client or plain_http_client(lims.url, lims.timeout_s)
+        self._client = client or client_for(lims.url, timeout_s=lims.timeout_s)
         self._wake = asyncio.Event()
         self._batch_size = lims.batch_size
         self._failures = 0

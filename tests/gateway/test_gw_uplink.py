@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 
+import certifi
+import httpx
 import pytest
 
 from gateway.config import LimsSection
+from gateway.http_client import client_for
 from gateway.uplink_http import HttpUplink, UploadFailed
 from protocols.result import Sample
 
@@ -158,3 +162,47 @@ def test_run_retries_while_lims_is_down_then_drains(outbox, private_key, caplog)
     messages = [r.getMessage() for r in caplog.records]
     assert messages.count("LIMS upload failing, retrying with backoff") == 1  # once per outage, not per try
     assert messages.count("LIMS upload working again") == 1
+
+
+@pytest.fixture
+def ca_loads(monkeypatch):
+    """Every ``load_verify_locations`` call (how a CA bundle gets into an SSL context), recorded."""
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    loads: list[tuple[object, ...]] = []
+    real = ssl.SSLContext.load_verify_locations
+
+    def spy(self, *args, **kwargs):
+        loads.append(args + tuple(kwargs.values()))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", spy)
+    return loads
+
+
+def ssl_context_of(client: httpx.AsyncClient) -> ssl.SSLContext | None:
+    """The context the client's connection pool would use (httpx/httpcore internals, pinned here)."""
+    return client._transport._pool._ssl_context  # type: ignore[attr-defined]
+
+
+def test_plain_http_clients_set_up_no_tls(outbox, ca_loads):
+    uplink = HttpUplink(outbox, lims_config("http://lims.example:8000"))
+    camera = client_for("http://camera.example/snap.jpg", "http://lims.example:8000", timeout_s=2.0)
+    try:
+        assert ssl_context_of(uplink._client) is None and ssl_context_of(camera) is None
+        assert ca_loads == []
+    finally:
+        asyncio.run(uplink.aclose())
+        asyncio.run(camera.aclose())
+
+
+@pytest.mark.parametrize("urls", [("HTTPS://lims.example",), ("http://camera.example/snap.jpg", "https://lims.example"),
+                                  ("https://camera.example/snap.jpg", None)])
+def test_an_https_peer_gets_a_verifying_client_with_certifis_bundle(ca_loads, urls):
+    client = client_for(*urls, timeout_s=2.0)
+    try:
+        context = ssl_context_of(client)
+        assert context is not None and context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+        assert [load[0] for load in ca_loads] == [certifi.where()]
+    finally:
+        asyncio.run(client.aclose())
