@@ -30,7 +30,6 @@ from protocols.merkle import leaf_hash  # noqa: E402
 from protocols.merkle_proof import (  # noqa: E402
     SubtreeHasher,
     TiledTree,
-    blocks_needed,
     inclusion_proof,
     verify_inclusion,
 )
@@ -66,11 +65,12 @@ def measure(n: int) -> dict[str, float]:
 
     tree = SubtreeHasher([leaf_hash(h) for h in hashes])
     blocks = [tree.hash(b * BLOCK, (b + 1) * BLOCK) for b in range(n // BLOCK)]
-    wanted = blocks_needed(BLOCK, n, index)
+
+    def load(b: int) -> list[bytes]:
+        return [leaf_hash(h) for h in hashes[b * BLOCK:(b + 1) * BLOCK]]
 
     def receipt() -> list[bytes]:
-        leaves = {i: leaf_hash(hashes[i]) for b in wanted for i in range(b * BLOCK, min(n, (b + 1) * BLOCK))}
-        return inclusion_proof(TiledTree(n, BLOCK, blocks, leaves), index, n)
+        return inclusion_proof(TiledTree(n, BLOCK, blocks, load), index, n)
 
     root, path = tree.root(n), inclusion_proof(tree, index, n)
     leaf = leaf_hash(hashes[index])

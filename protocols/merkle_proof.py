@@ -8,7 +8,8 @@ same tree. ``ProofError`` says why a proof does not hold.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 
 from .errors import RemoteProtocolError
 from .merkle import EMPTY_ROOT, node_hash
@@ -22,10 +23,11 @@ MEMO_MIN = 16
 
 
 class SubtreeHasher:
-    """MTH over ranges of a fixed list of leaf hashes, memoising every subtree of ``MEMO_MIN`` or more leaves."""
+    """MTH over ranges of a fixed list of leaf hashes, memoising every subtree of ``memo_min`` or more leaves."""
 
-    def __init__(self, leaf_hashes: Sequence[bytes]) -> None:
+    def __init__(self, leaf_hashes: Sequence[bytes], memo_min: int = MEMO_MIN) -> None:
         self.leaves = leaf_hashes
+        self.memo_min = memo_min
         self._memo: dict[tuple[int, int], bytes] = {}
 
     def __len__(self) -> int:
@@ -36,53 +38,58 @@ class SubtreeHasher:
         return EMPTY_ROOT if size == 0 else self.hash(0, size)
 
     def hash(self, start: int, end: int) -> bytes:
-        """MTH(D[start:end]) for ``0 <= start < end <= len``; subtrees under ``MEMO_MIN`` leaves are recomputed
-        (at most 15 node hashes), so the memo holds one entry per 16 leaves, not one per leaf."""
+        """MTH(D[start:end]) for ``0 <= start < end <= len``; subtrees under ``memo_min`` leaves are recomputed
+        (at most 15 node hashes by default), so the memo holds one entry per 16 leaves, not one per leaf."""
         n = end - start
         if n == 1:
             return self.leaves[start]
-        cached = self._memo.get((start, end)) if n >= MEMO_MIN else None
+        cached = self._memo.get((start, end)) if n >= self.memo_min else None
         if cached is None:
             k = _split(n)
             cached = node_hash(self.hash(start, start + k), self.hash(start + k, end))
-            if n >= MEMO_MIN:
+            if n >= self.memo_min:
                 self._memo[(start, end)] = cached
         return cached
 
 
 class TiledTree(SubtreeHasher):
-    """MTH over a log held as hashes of complete blocks of ``block`` leaves plus some blocks' leaf hashes.
+    """MTH over a log held as hashes of complete blocks of ``block`` leaves plus leaves read a block at a time.
 
     Every perfect subtree of ``block`` or more leaves that the RFC's recursion meets is aligned,
-    so it is computed from the block hashes; smaller ranges need their leaves, which only
-    ``blocks_needed`` blocks supply. A proof then reads n / block block hashes and two or three
-    blocks of leaves instead of all n leaves.
+    so it is computed from the block hashes; a range inside one block is computed from that
+    block's leaf hashes, which ``load(b)`` gives (block ``b``, the last one possibly partial).
+    The ``keep`` most recently used blocks stay loaded, each with all its subtree hashes, so
+    proofs of neighbouring leaves read each block once and memory does not grow with the log.
     """
 
-    def __init__(self, size: int, block: int, blocks: Sequence[bytes], leaves: dict[int, bytes]) -> None:
+    def __init__(self, size: int, block: int, blocks: Sequence[bytes], load: Callable[[int], Sequence[bytes]],
+                 keep: int = 64) -> None:
         super().__init__([])
-        self.size, self.block, self.leaf_map = size, block, leaves
-        self.blocks = SubtreeHasher(blocks)
+        self.size, self.block, self.load, self.keep = size, block, load, keep
+        self.blocks = SubtreeHasher(blocks, memo_min=2)
+        self._loaded: OrderedDict[int, SubtreeHasher] = OrderedDict()
 
     def __len__(self) -> int:
         return self.size
 
+    def _block(self, b: int) -> SubtreeHasher:
+        tree = self._loaded.get(b)
+        if tree is None:
+            tree = self._loaded[b] = SubtreeHasher(self.load(b), memo_min=2)
+            if len(self._loaded) > self.keep:
+                self._loaded.popitem(last=False)
+        else:
+            self._loaded.move_to_end(b)
+        return tree
+
     def hash(self, start: int, end: int) -> bytes:
-        n = end - start
+        n, b = end - start, start // self.block
         if n >= self.block and n & (n - 1) == 0:
             return self.blocks.hash(start // self.block, end // self.block)
-        if n == 1:
-            return self.leaf_map[start]
+        if (end - 1) // self.block == b:
+            return self._block(b).hash(start - b * self.block, end - b * self.block)
         k = _split(n)
         return node_hash(self.hash(start, start + k), self.hash(start + k, end))
-
-
-def blocks_needed(block: int, size: int, *positions: int) -> set[int]:
-    """Blocks whose leaves a ``TiledTree`` proof about ``positions`` needs in a tree of ``size``."""
-    wanted = {p // block for p in positions if 0 <= p < size}
-    if size % block:
-        wanted.add(size // block)
-    return wanted
 
 
 def _split(n: int) -> int:

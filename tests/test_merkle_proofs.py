@@ -160,23 +160,41 @@ def test_empty_and_single_trees() -> None:
 
 
 @settings(deadline=None)
-@given(st.integers(1, 70), st.sampled_from([1, 2, 4, 8]), st.data())
-def test_tiled_tree_gives_the_same_proofs_from_block_hashes(n: int, block: int, data: st.DataObject) -> None:
-    from protocols.merkle_proof import TiledTree, blocks_needed
+@given(st.integers(1, 70), st.sampled_from([1, 2, 4, 8]), st.integers(1, 3), st.data())
+def test_tiled_tree_gives_the_same_proofs_from_block_hashes(n: int, block: int, keep: int,
+                                                            data: st.DataObject) -> None:
+    from protocols.merkle_proof import TiledTree
 
     full = SubtreeHasher([leaf_hash(i.to_bytes(4, "big")) for i in range(n)])
     blocks = [full.hash(b * block, (b + 1) * block) for b in range(n // block)]
 
-    def tiled(*positions: int) -> TiledTree:
-        wanted = blocks_needed(block, n, *positions)
-        leaves = {i: full.leaves[i] for i in range(n) if i // block in wanted}
-        return TiledTree(n, block, blocks, leaves)
+    def load(b: int) -> list[bytes]:
+        return list(full.leaves[b * block:(b + 1) * block])
 
-    index = data.draw(st.integers(0, n - 1))
-    assert inclusion_proof(tiled(index), index, n) == inclusion_proof(full, index, n)
+    tiled = TiledTree(n, block, blocks, load, keep=keep)  # one tree for every proof, as the export uses it
+    for index in data.draw(st.lists(st.integers(0, n - 1), max_size=12)):
+        assert inclusion_proof(tiled, index, n) == inclusion_proof(full, index, n)
+    assert len(tiled._loaded) <= keep
     first = data.draw(st.integers(0, n))
-    assert consistency_proof(tiled(first - 1, first), first, n) == consistency_proof(full, first, n)
-    assert tiled().root(n) == full.root(n)
+    assert consistency_proof(tiled, first, n) == consistency_proof(full, first, n)
+    assert tiled.root(n) == full.root(n)
+
+
+@pytest.mark.parametrize("n", [255, 256, 257, 511, 512, 513, 767, 1024, 1025, 1300])
+def test_tiled_tree_gives_every_proof_of_the_whole_tree_across_256_leaf_blocks(n: int) -> None:
+    from protocols.merkle_proof import TiledTree
+
+    full = SubtreeHasher([leaf_hash(i.to_bytes(4, "big")) for i in range(n)])
+    blocks = [full.hash(b * 256, (b + 1) * 256) for b in range(n // 256)]
+    loads: list[int] = []
+
+    def load(b: int) -> list[bytes]:
+        loads.append(b)
+        return list(full.leaves[b * 256:(b + 1) * 256])
+
+    tiled = TiledTree(n, 256, blocks, load, keep=2)
+    assert [inclusion_proof(tiled, i, n) for i in range(n)] == [inclusion_proof(full, i, n) for i in range(n)]
+    assert len(loads) == -(-n // 256)  # leaves in log order: each block read once
 
 
 @given(st.lists(st.binary(min_size=0, max_size=40), max_size=70))

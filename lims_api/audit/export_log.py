@@ -1,7 +1,9 @@
 """The Merkle-log part of an audit bundle: the newest signed tree head and an inclusion proof per exported envelope.
 
-Proofs are computed from the stored hashes; if the log was altered since the head was
-signed they do not verify, and ``audit verify`` reports each one as a ``log`` fault.
+Proofs are computed from the stored block hashes (``merkle_blocks``) and the leaf hashes of each
+envelope's own block and the last one, a few blocks held at a time, so memory does not grow with the
+log. If the log was altered since the head was signed, the proofs that cover the change do not
+verify, and ``audit verify`` reports each one as a ``log`` fault.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from protocols.merkle_proof import inclusion_proof
 from lims_api.ingest.models import StoredEnvelope
 
 from .log_proofs import cosignatures, head_document
-from .merkle_log import LogMismatch, latest_head, load_tree
+from .merkle_log import LogMismatch, check_stored, latest_head, proof_tree
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +35,8 @@ def write_log_files(session: Session, target: Path, filters: list[Any]) -> str |
     signed = {"tree_head": head_document(head), "cosignatures": cosignatures(session, head.size)}
     (target / TREE_HEAD_FILE).write_text(json.dumps(signed, indent=2) + "\n", encoding="utf-8")
     try:
-        tree = load_tree(session, head.size)
+        check_stored(session, head.size)
+        tree = proof_tree(session, head.size)
     except LogMismatch as exc:
         logger.error("bundle without inclusion proofs: %s", exc, extra={"error": str(exc)})
         return head.document

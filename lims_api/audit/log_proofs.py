@@ -79,7 +79,7 @@ def inclusion(session: Session, row: StoredEnvelope, size: int | None = None) ->
         raise ProofUnavailable(f"result {row.result_id!r} is not yet covered by a signed tree head "
                                f"(tree heads are signed every few minutes)")
     try:
-        tree = proof_tree(session, head.size, row.log_index)
+        tree = proof_tree(session, head.size)
     except LogMismatch as exc:
         raise ProofUnavailable(f"the stored log is damaged: {exc}") from exc
     return head, inclusion_proof(tree, row.log_index, head.size)
@@ -91,7 +91,7 @@ def consistency(session: Session, first: int, second: int) -> list[bytes]:
         raise ProofUnavailable(f"first size {first} is larger than second size {second}")
     _head(session, second)
     try:
-        tree = proof_tree(session, second, first - 1, first)
+        tree = proof_tree(session, second)
     except LogMismatch as exc:
         raise ProofUnavailable(f"the stored log is damaged: {exc}") from exc
     return consistency_proof(tree, first, second)

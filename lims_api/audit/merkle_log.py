@@ -10,16 +10,17 @@ altered, deleted or moved raises ``LogMismatch`` and no head is signed over it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from protocols.envelope import canonical
 from protocols.merkle import leaf_hash
-from protocols.merkle_proof import SubtreeHasher, TiledTree, blocks_needed
+from protocols.merkle_proof import SubtreeHasher, TiledTree
 from protocols.treehead import build_tree_head
 
 from lims_api.core.errors import LimsError
@@ -31,8 +32,8 @@ from .signing_key import register_key
 
 HEAD_ID = 1
 BLOCK = 256
-"""Leaves per stored block hash (``merkle_blocks``): a proof reads size / BLOCK block hashes and two or three
-blocks of leaves."""
+"""Leaves per stored block hash (``merkle_blocks``): a proof reads size / BLOCK block hashes and the leaves of its
+own block and the last one."""
 
 
 class LogMismatch(LimsError):
@@ -79,22 +80,36 @@ def load_tree(session: Session, size: int) -> SubtreeHasher:
     return SubtreeHasher(leaves)
 
 
-def proof_tree(session: Session, size: int, *positions: int) -> SubtreeHasher:
-    """The tree of ``size`` from stored block hashes plus the leaves a proof about ``positions`` needs."""
-    blocks = session.scalars(select(LogBlock.hash).where(LogBlock.idx < size // BLOCK).order_by(LogBlock.idx)).all()
-    if len(blocks) < size // BLOCK:  # blocks not stored yet (a log from before them): read every leaf
-        return load_tree(session, size)
-    wanted = sorted(blocks_needed(BLOCK, size, *positions))
-    ranges = [(b * BLOCK, min(size, (b + 1) * BLOCK)) for b in wanted]
-    leaves: dict[int, bytes] = {}
-    if ranges:
+def _block_leaves(session: Session, size: int) -> Callable[[int], list[bytes]]:
+    """A reader of the leaf hashes of log block ``b`` (the last one partial) of the tree of ``size``."""
+    def load(b: int) -> list[bytes]:
+        start, end = b * BLOCK, min(size, (b + 1) * BLOCK)
         rows = session.execute(select(StoredEnvelope.log_index, StoredEnvelope.hash).where(
-            or_(*(StoredEnvelope.log_index.between(a, b - 1) for a, b in ranges))))
-        leaves = {row.log_index: leaf_hash(bytes.fromhex(row.hash)) for row in rows}
-    missing = [i for a, b in ranges for i in range(a, b) if i not in leaves]
-    if missing:
-        raise LogMismatch(f"log entry {missing[0]} is no longer stored")
-    return TiledTree(size, BLOCK, [bytes.fromhex(h) for h in blocks], leaves)
+            StoredEnvelope.log_index >= start, StoredEnvelope.log_index < end).order_by(StoredEnvelope.log_index)).all()
+        for expected, row in enumerate(rows, start):
+            if row.log_index != expected:
+                raise LogMismatch(f"log entry {expected} is no longer stored")
+        if len(rows) != end - start:
+            raise LogMismatch(f"log entry {start + len(rows)} is no longer stored")
+        return [leaf_hash(bytes.fromhex(row.hash)) for row in rows]
+    return load
+
+
+def proof_tree(session: Session, size: int) -> TiledTree:
+    """The tree of ``size`` from the stored block hashes, reading a block's leaves when a proof needs them."""
+    load = _block_leaves(session, size)
+    blocks = [bytes.fromhex(h) for h in
+              session.scalars(select(LogBlock.hash).where(LogBlock.idx < size // BLOCK).order_by(LogBlock.idx))]
+    if len(blocks) < size // BLOCK:  # blocks not stored yet (a log from before them): hash them from the leaves
+        blocks = [SubtreeHasher(load(b)).root(BLOCK) for b in range(size // BLOCK)]
+    return TiledTree(size, BLOCK, blocks, load)
+
+
+def check_stored(session: Session, size: int) -> None:
+    """Raise ``LogMismatch`` unless every one of the log's first ``size`` entries is stored."""
+    stored = session.scalar(select(func.count()).where(StoredEnvelope.log_index < size))
+    if stored != size:
+        raise LogMismatch(f"{size - (stored or 0)} of the log's first {size} entries are no longer stored")
 
 
 def _store_blocks(session: Session, tree: SubtreeHasher, size: int) -> None:
