@@ -26,7 +26,9 @@ from typing import Any
 import tomli_w
 
 from bench.envelopes import SITE, Chain, batches, enzyme_result
-from bench.ingest_bench import BATCH, Lims, Postgres, Row, enrol, lims_server, measure_lims, pg_base_url
+from bench.ingest_bench import (
+    BATCH, Lims, Postgres, Row, enrol, lims_server, measure_lims, pg_base_url, stop_process,
+)
 from bench.procstat import sample
 from bench.proctree import rss_mb, snapshot, spent, tree
 from gateway.daemon import local_now
@@ -132,15 +134,6 @@ def _pending(outbox: Path) -> int:
         return int(db.execute("SELECT count(*) FROM envelopes WHERE state = 'pending'").fetchone()[0])
 
 
-def _stop(daemon: subprocess.Popen[bytes]) -> None:
-    daemon.terminate()
-    try:
-        daemon.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        daemon.kill()
-        daemon.wait(timeout=10)
-
-
 def measure_drain(name: str, config: Path, count: int, lims: Lims, log: Path) -> Drain:
     """Start the daemon on a filled outbox; sample it every 100 ms until nothing is pending."""
     outbox = config.parent / "outbox.sqlite3"
@@ -168,7 +161,7 @@ def measure_drain(name: str, config: Path, count: int, lims: Lims, log: Path) ->
                 raise RuntimeError(f"{name}: {pending} still pending after {time.monotonic() - started:.0f} s")
         lims_cpu, hwm = spent(lims_before, snapshot(lims.pids())), sample(daemon.pid).hwm_mb
     finally:
-        _stop(daemon)
+        stop_process(daemon, 30)
     counts = read_counts(outbox)
     if (counts.delivered, counts.rejected) != (count, 0):
         raise RuntimeError(f"{name}: delivered {counts.delivered}, rejected {counts.rejected} of {count}")
