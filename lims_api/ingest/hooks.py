@@ -57,7 +57,8 @@ class StoredResult:
 
 
 BatchHook = Callable[[Session, list[StoredResult], datetime], object]
-"""Called with the session, the envelopes stored by one ingest request (in row order) and the time; the caller commits."""
+"""Called with the session, the envelopes stored by one ingest request (in row order) and the time; the
+caller commits."""
 
 _BATCH_HOOKS: list[BatchHook] = []
 

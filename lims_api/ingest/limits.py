@@ -27,7 +27,13 @@ def result_bounds_problem(result: Any) -> str | None:
 
 
 Path = tuple[Any, str] | str
-"""Where a value sits: the root's name, or (its parent's path, ``.key`` or ``[index]``); spelt out only for a message."""
+"""Where a value sits: the root's name, or (its parent's path, ``.key`` or ``[index]``); spelt out only
+for a message."""
+
+
+def _step(key: str | int) -> str:
+    """A member's (``.name``) or an item's (``[index]``) step in a path."""
+    return f".{key}" if isinstance(key, str) else f"[{key}]"
 
 
 def _spelt(path: Path) -> str:
@@ -59,10 +65,9 @@ def bounds_problem(document: Any, root: str, unbounded_text: frozenset[str] = fr
             if type(key) is str and len(key) > MAX_KEY_CHARS:
                 return f"{_spelt(path)}: member name of {len(key)} characters, at most {MAX_KEY_CHARS} allowed"
             if isinstance(member, dict | list):
-                stack.append((member, (path, f".{key}" if type(key) is str else f"[{key}]"), depth + 1))
+                stack.append((member, (path, _step(key)), depth + 1))
             elif isinstance(member, str) and len(member) > MAX_TEXT_CHARS:
-                step = f".{key}" if type(key) is str else f"[{key}]"
-                problem = _text_problem(member, _spelt((path, step)), unbounded_text)
+                problem = _text_problem(member, _spelt((path, _step(key))), unbounded_text)
                 if problem is not None:
                     return problem
     return None

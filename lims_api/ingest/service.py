@@ -64,7 +64,9 @@ def _rejected(number: int, rejected: EnvelopeRejected) -> LineResult:
     )
 
 
-def _replays(session: Session, parsed: list[tuple[int, bytes, str, dict[str, Any]]]) -> tuple[dict[int, str], StoredHashes]:
+def _replays(
+    session: Session, parsed: list[tuple[int, bytes, str, dict[str, Any]]]
+) -> tuple[dict[int, str], StoredHashes]:
     """Lines whose bytes hash to the stored hash of their (gateway, seq): already stored, exactly as sent.
 
     The gateway sends each envelope in its JCS form, so a resent line's SHA-256 is the stored envelope
@@ -185,7 +187,8 @@ def store_batch(session: Session, body: bytes, max_rejected: int | None, now: da
             limit.early.append(number)
     limit.early.sort()
     if lines:
-        answers.update((decision.number, _answer(decision)) for decision in _store(session, lines, now, limit, stored))
+        decisions = _store(session, lines, now, limit, stored)
+        answers.update((decision.number, _answer(decision)) for decision in decisions)
     results = [answers[number] for number in sorted(answers)]
     last = limit.last_line()
     unprocessed = 0 if last is None else sum(1 for number in numbers if number > last)
@@ -206,8 +209,8 @@ def _stopped(after_line: int, unprocessed: int, rejected: int) -> IngestStopped:
 def _batch_hooks(session: Session, decisions: list[Decision], now: datetime) -> None:
     """The batch hooks (plausibility flags) in the storing transaction, inside a savepoint: what they add
     commits with the envelopes (no second commit), and a fault in them rolls back only their rows."""
-    stored = [StoredResult(d.envelope_id, d.checked.gateway, d.checked.seq, d.checked.result, d.checked.envelope["result"])
-              for d in decisions if d.envelope_id is not None]
+    stored = [StoredResult(d.envelope_id, d.checked.gateway, d.checked.seq, d.checked.result,
+                           d.checked.envelope["result"]) for d in decisions if d.envelope_id is not None]
     if not stored:
         return
     try:

@@ -14,8 +14,9 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from lims_api.audit import audit_log
@@ -82,22 +83,29 @@ def _seq_filter(seqs: set[int]):  # type: ignore[no-untyped-def]
     return StoredEnvelope.seq.in_(sorted(seqs))
 
 
-def _stored_around(session: Session, gateway: str, seqs: set[int], with_prev: bool) -> dict[int, tuple[str, str]]:
-    columns = (StoredEnvelope.seq, StoredEnvelope.hash, StoredEnvelope.prev if with_prev else StoredEnvelope.hash)
-    query = select(*columns).where(StoredEnvelope.gateway_id == gateway, _seq_filter(seqs))
-    return {row[0]: (row[1], row[2]) for row in session.execute(query) if row[0] in seqs}
+def _stored_rows(session: Session, gateway: str, seqs: set[int], *columns: Any) -> dict[int, Row[Any]]:
+    """seq -> ``columns`` of each of ``seqs`` the gateway has stored."""
+    query = select(StoredEnvelope.seq, *columns).where(StoredEnvelope.gateway_id == gateway, _seq_filter(seqs))
+    return {row[0]: row for row in session.execute(query) if row[0] in seqs}
+
+
+def _stored_around(session: Session, gateway: str, seqs: set[int]) -> dict[int, tuple[str, str]]:
+    rows = _stored_rows(session, gateway, seqs, StoredEnvelope.hash, StoredEnvelope.prev)
+    return {seq: (row[1], row[2]) for seq, row in rows.items()}
 
 
 def stored_hashes(session: Session, gateway: str, seqs: set[int]) -> dict[int, str]:
     """The stored hash of each of ``seqs`` the gateway has stored."""
-    return {seq: pair[0] for seq, pair in _stored_around(session, gateway, seqs, with_prev=False).items()}
+    return {seq: row[1] for seq, row in _stored_rows(session, gateway, seqs, StoredEnvelope.hash).items()}
 
 
 StoredHashes = dict[str, dict[int, str]]
 """gateway -> seq -> stored envelope hash, for (some of) a batch's lines."""
 
 
-def verify_ahead(session: Session, lines: list[Line], now: datetime, stored: StoredHashes | None = None) -> Verdicts:
+def verify_ahead(
+    session: Session, lines: list[Line], now: datetime, stored: StoredHashes | None = None
+) -> Verdicts:
     """Signature verdict of each line whose (gateway, seq) does not already hold its hash (reads only).
 
     ``stored``: the gateways' stored hashes of these lines' seqs when the caller has just read them."""
@@ -120,7 +128,7 @@ def _lock_and_read(session: Session, gateway: str, group: list[Line], now: datet
     if site_id is None:
         return ChainView(gateway, None, {}, 0, now)
     around = {checked.seq + step for _, checked in group for step in (-1, 0, 1)}
-    stored = _stored_around(session, gateway, around, with_prev=True)
+    stored = _stored_around(session, gateway, around)
     last_seq = session.scalar(
         select(func.coalesce(func.max(StoredEnvelope.seq), 0)).where(StoredEnvelope.gateway_id == gateway)
     )
@@ -168,7 +176,9 @@ def audit_wrong_site(session: Session, rejected: WrongSite, now: datetime) -> No
     )
 
 
-def _insert(session: Session, rows: list[dict[str, object]], checked: list[CheckedEnvelope], now: datetime) -> list[int]:
+def _insert(
+    session: Session, rows: list[dict[str, object]], checked: list[CheckedEnvelope], now: datetime
+) -> list[int]:
     """One executemany INSERT, the new ids read back by (gateway, seq) in one SELECT per gateway; then the
     stored hooks of each row. Returns the ids in row order.
 
@@ -190,12 +200,8 @@ def _new_ids(session: Session, checked: list[CheckedEnvelope]) -> dict[tuple[str
     seqs: dict[str, set[int]] = {}
     for line in checked:
         seqs.setdefault(line.gateway, set()).add(line.seq)
-    ids: dict[tuple[str, int], int] = {}
-    for gateway, wanted in seqs.items():
-        query = select(StoredEnvelope.seq, StoredEnvelope.id).where(
-            StoredEnvelope.gateway_id == gateway, _seq_filter(wanted))
-        ids.update(((gateway, seq), envelope_id) for seq, envelope_id in session.execute(query) if seq in wanted)
-    return ids
+    return {(gateway, seq): row[1] for gateway, wanted in seqs.items()
+            for seq, row in _stored_rows(session, gateway, wanted, StoredEnvelope.id).items()}
 
 
 def store_lines(
