@@ -1,7 +1,8 @@
 """What the stored results say about a batch's fingerprints, in rows bounded by the batch, not by the repeats.
 
-One statement returns, for the batch's keys only, the tallies the replay rules need (docs/evidence.md)
-and the first stored result of each tallied group. The first match of a key is then among those
+A first statement finds which of the batch's raw digests and measurement keys are stored at all
+(in district traffic, seldom any); only the keys with a match go further. One statement returns,
+for those keys only, the tallies the replay rules need (docs/evidence.md) and the first stored result of each tallied group. The first match of a key is then among those
 firsts, except when the first result of its raw bytes claims the same sample with another item, or
 the first of its raw values is itself excluded: those keys (rare) take one more statement.
 """
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, String, Subquery, and_, cast, func, literal, null, select, tuple_, union_all
 from sqlalchemy.orm import Session, aliased
 
+from lims_api.core.driver_sql import fetch, marks
 from lims_api.ingest.models import StoredEnvelope
 
 from .models import ResultFingerprint as Fp
@@ -79,10 +81,24 @@ def _known(row: Row[Any]) -> Known:
                  row.sample_key, row.item)
 
 
+def _with_matches(session: Session, keys: list[Key]) -> list[Key]:
+    """The keys whose raw digest or measurement key a stored result has (one statement to the driver)."""
+    raws = sorted({k.raw for k in keys})
+    measurements = sorted({k.measurement for k in keys if k.measurement is not None})
+    sql = f"SELECT DISTINCT 'r', raw_sha256 FROM result_fingerprints WHERE raw_sha256 IN ({marks(len(raws))})"
+    if measurements:
+        sql += (" UNION ALL SELECT DISTINCT 'm', measurement_key FROM result_fingerprints"
+                f" WHERE measurement_key IN ({marks(len(measurements))})")
+    found = set(fetch(session, sql, [*raws, *measurements]))
+    return [k for k in keys if ("r", k.raw) in found or ("m", k.measurement) in found]
+
+
 def earlier(session: Session, keys: Iterable[Key]) -> Seen:
     """The stored results the batch's ``keys`` can repeat, tallied and with every needed first match."""
     keys = list(dict.fromkeys(keys))
     seen = Seen()
+    if keys:
+        keys = _with_matches(session, keys)
     if not keys:
         return seen
     tallies = _tallies(keys)

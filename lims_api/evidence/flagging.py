@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from protocols.plausibility import OPERATOR_NOT_ENROLLED, OUTSIDE_OPENING_HOURS, REPLAYED_MEASUREMENT, REPLAYED_RAW
 from protocols.plausibility.redecode import redecode_flags
 from protocols.result import TestResult
 
+from lims_api.core.driver_sql import insert_rows
 from lims_api.ingest.hooks import StoredResult
 from lims_api.ingest.models import Site as SiteRow
 from lims_api.ingest.models import StoredEnvelope
@@ -158,8 +159,7 @@ def flag_new(session: Session, stored: Sequence[StoredResult], now: datetime) ->
                           taken_at=_text(e.get("taken_at"), 40), media_type=_text(e.get("media_type"), 64))
                      for e in item.evidence]
     for model, values in ((ResultFingerprint, prints), (ResultEvidence, evidence), (ResultFlag, flags)):
-        if values:  # one Core executemany per kind and batch (the ORM's bulk insert costs more per row)
-            session.execute(insert(model.__table__), values)
+        insert_rows(session, model.__table__, values)  # one executemany per kind and batch
     return len(flags)
 
 

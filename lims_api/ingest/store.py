@@ -16,10 +16,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from lims_api.audit import audit_log
+from lims_api.core.driver_sql import bound, fetch, insert_rows, marks
 from lims_api.core.errors import EnvelopeRejected, WrongSite
 
 from .chain import ChainView, Gap, Outcome
@@ -75,28 +76,28 @@ def _by_gateway(lines: Iterable[Line]) -> dict[str, list[Line]]:
     return groups
 
 
-def _seq_filter(seqs: set[int]):  # type: ignore[no-untyped-def]
-    """``seq`` condition for a set of seqs: a range when they are dense, else a list."""
+def _stored_rows(session: Session, gateway: str, seqs: set[int], *columns: str) -> dict[int, tuple[Any, ...]]:
+    """seq -> (seq, ``columns``...) of each of ``seqs`` the gateway has stored: a range when the seqs are
+    dense, else a list."""
+    names = ", ".join(("seq", *columns))
     low, high = min(seqs), max(seqs)
     if high - low < 4 * len(seqs):
-        return StoredEnvelope.seq.between(low, high)
-    return StoredEnvelope.seq.in_(sorted(seqs))
-
-
-def _stored_rows(session: Session, gateway: str, seqs: set[int], *columns: Any) -> dict[int, Row[Any]]:
-    """seq -> ``columns`` of each of ``seqs`` the gateway has stored."""
-    query = select(StoredEnvelope.seq, *columns).where(StoredEnvelope.gateway_id == gateway, _seq_filter(seqs))
-    return {row[0]: row for row in session.execute(query) if row[0] in seqs}
+        sql = f"SELECT {names} FROM envelopes WHERE gateway_id = ? AND seq BETWEEN ? AND ?"
+        params: list[Any] = [gateway, low, high]
+    else:
+        sql = f"SELECT {names} FROM envelopes WHERE gateway_id = ? AND seq IN ({marks(len(seqs))})"
+        params = [gateway, *sorted(seqs)]
+    return {row[0]: row for row in fetch(session, sql, params) if row[0] in seqs}
 
 
 def _stored_around(session: Session, gateway: str, seqs: set[int]) -> dict[int, tuple[str, str]]:
-    rows = _stored_rows(session, gateway, seqs, StoredEnvelope.hash, StoredEnvelope.prev)
+    rows = _stored_rows(session, gateway, seqs, "hash", "prev")
     return {seq: (row[1], row[2]) for seq, row in rows.items()}
 
 
 def stored_hashes(session: Session, gateway: str, seqs: set[int]) -> dict[int, str]:
     """The stored hash of each of ``seqs`` the gateway has stored."""
-    return {seq: row[1] for seq, row in _stored_rows(session, gateway, seqs, StoredEnvelope.hash).items()}
+    return {seq: row[1] for seq, row in _stored_rows(session, gateway, seqs, "hash").items()}
 
 
 StoredHashes = dict[str, dict[int, str]]
@@ -122,16 +123,13 @@ def verify_ahead(
 
 def _lock_and_read(session: Session, gateway: str, group: list[Line], now: datetime) -> ChainView:
     """Lock the gateway row, then read its chain around the batch, its highest seq and its open gaps."""
-    site_id = session.scalar(
-        update(Gateway).where(Gateway.id == gateway).values(last_seen_at=now).returning(Gateway.site_id)
-    )
-    if site_id is None:
+    seen = bound(session, Gateway.__table__.c.last_seen_at, now)
+    site = fetch(session, "UPDATE gateways SET last_seen_at = ? WHERE id = ? RETURNING site_id", (seen, gateway))
+    if not site:
         return ChainView(gateway, None, {}, 0, now)
     around = {checked.seq + step for _, checked in group for step in (-1, 0, 1)}
     stored = _stored_around(session, gateway, around)
-    last_seq = session.scalar(
-        select(func.coalesce(func.max(StoredEnvelope.seq), 0)).where(StoredEnvelope.gateway_id == gateway)
-    )
+    last_seq = fetch(session, "SELECT coalesce(max(seq), 0) FROM envelopes WHERE gateway_id = ?", (gateway,))[0][0]
     gaps = [
         Gap(row.from_seq, row.to_seq, row.opened_at, id=row.id)
         for row in session.execute(
@@ -140,7 +138,7 @@ def _lock_and_read(session: Session, gateway: str, group: list[Line], now: datet
             )
         )
     ]
-    return ChainView(gateway, str(site_id), stored, int(last_seq or 0), now, gaps)
+    return ChainView(gateway, str(site[0][0]), stored, int(last_seq or 0), now, gaps)
 
 
 def _envelope_row(checked: CheckedEnvelope, now: datetime) -> dict[str, object]:
@@ -186,7 +184,7 @@ def _insert(
     """
     if not rows:
         return []
-    session.execute(insert(_ENVELOPES), rows)
+    insert_rows(session, _ENVELOPES, rows)
     ids = _new_ids(session, checked)
     for row, line in zip(rows, checked, strict=True):
         envelope_id = ids[(line.gateway, line.seq)]
@@ -201,7 +199,7 @@ def _new_ids(session: Session, checked: list[CheckedEnvelope]) -> dict[tuple[str
     for line in checked:
         seqs.setdefault(line.gateway, set()).add(line.seq)
     return {(gateway, seq): row[1] for gateway, wanted in seqs.items()
-            for seq, row in _stored_rows(session, gateway, wanted, StoredEnvelope.id).items()}
+            for seq, row in _stored_rows(session, gateway, wanted, "id").items()}
 
 
 def store_lines(
