@@ -17,17 +17,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from protocols.envelope import canonical
 
+from lims_api.core.driver_sql import fetch, insert_rows
 from lims_api.core.models import utc_now_ms
 
 from .models import AuditEntry, AuditHead
 
 GENESIS_HASH = "0" * 64
 HEAD_ID = 1
+_ENTRIES = AuditEntry.__table__
 
 
 def entry_hash(
@@ -49,22 +51,20 @@ def entry_hash(
 def append(
     session: Session, actor: str, action: str, subject: str, details: dict[str, Any] | None = None,
     at: datetime | None = None,
-) -> AuditEntry:
-    """Add the next entry in the caller's transaction (commit makes it durable, rollback drops it)."""
+) -> None:
+    """Add the next entry in the caller's transaction (commit makes it durable, rollback drops it).
+
+    Three statements straight to the driver (the ingest opens a case, and so appends, per positive)."""
     details = details or {}
     moment = at if at is not None else utc_now_ms()
     moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-    session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=AuditHead.seq + 1))
-    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)).one()
-    digest = entry_hash(head.seq, moment, actor, action, subject, details, head.hash)
-    entry = AuditEntry(
-        seq=head.seq, at=moment, actor=actor, action=action, subject=subject,
-        details=canonical(details).decode("utf-8"), prev_hash=head.hash, hash=digest,
-    )
-    session.add(entry)
-    session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(hash=digest))
-    session.flush()
-    return entry
+    [(seq, prev_hash)] = fetch(session, "UPDATE audit_head SET seq = seq + 1 WHERE id = ? RETURNING seq, hash",
+                               (HEAD_ID,))
+    digest = entry_hash(seq, moment, actor, action, subject, details, prev_hash)
+    insert_rows(session, _ENTRIES, [dict(seq=seq, at=moment, actor=actor, action=action, subject=subject,
+                                         details=canonical(details).decode("utf-8"), prev_hash=prev_hash,
+                                         hash=digest)])
+    fetch(session, "UPDATE audit_head SET hash = ? WHERE id = ?", (digest, HEAD_ID))
 
 
 def head(session: Session) -> tuple[int, str]:
