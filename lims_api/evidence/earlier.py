@@ -13,13 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, String, Subquery, and_, cast, func, literal, null, select, tuple_, union_all
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from lims_api.core.driver_sql import fetch, marks
-from lims_api.ingest.models import StoredEnvelope
 
-from .models import ResultFingerprint as Fp
 from .replays import Known, Seen
 
 
@@ -33,56 +30,61 @@ class Key:
     measurement: str | None
 
 
-def _none() -> ColumnElement[Any]:
-    return cast(null(), String)
+_GROUPED = ("SELECT '{kind}' AS kind, {a} AS a, {b} AS b, {c} AS c, count(*) AS n, min(envelope_id) AS first"
+            " FROM result_fingerprints WHERE {where} GROUP BY {groups}")
+_NONE = "CAST(NULL AS VARCHAR)"
+Query = tuple[list[str], list[Any]]
+"""(SELECT statements of one UNION ALL, their values in order)."""
 
 
-def _tallies(keys: list[Key]) -> Subquery:
-    """The grouped counts and first ids; every part also filters on one indexed column with a plain IN,
-    so SQLite searches the index instead of scanning it for the row-value IN."""
-    raws = {k.raw for k in keys}
-    pairs = {(k.raw, k.sample) for k in keys}
-    parts = [
-        select(literal("r").label("kind"), Fp.raw_sha256.label("a"), _none().label("b"), _none().label("c"),
-               func.count().label("n"), func.min(Fp.envelope_id).label("first"))
-        .where(Fp.raw_sha256.in_(raws)).group_by(Fp.raw_sha256),
-        select(literal("rsi"), Fp.raw_sha256, Fp.sample_key, Fp.item, func.count(), func.min(Fp.envelope_id))
-        .where(Fp.raw_sha256.in_(raws), tuple_(Fp.raw_sha256, Fp.sample_key).in_(pairs))
-        .group_by(Fp.raw_sha256, Fp.sample_key, Fp.item),
-    ]
+def _pairs(column_a: str, column_b: str, pairs: set[tuple[str, str]]) -> tuple[str, list[str]]:
+    """``(a, b) IN (VALUES …)`` and its values; every tally also filters one indexed column with a plain IN,
+    so SQLite searches the index instead of scanning it for the row value."""
+    values = [value for pair in sorted(pairs) for value in pair]
+    return f"({column_a}, {column_b}) IN (VALUES {', '.join(['(?, ?)'] * len(pairs))})", values
+
+
+def _tallies(keys: list[Key]) -> Query:
+    """The grouped counts and first ids: kind, a, b, c, n, first."""
+    raws = sorted({k.raw for k in keys})
+    in_raws = f"raw_sha256 IN ({marks(len(raws))})"
+    pairs, pair_values = _pairs("raw_sha256", "sample_key", {(k.raw, k.sample) for k in keys})
+    parts = [_GROUPED.format(kind="r", a="raw_sha256", b=_NONE, c=_NONE, where=in_raws, groups="raw_sha256"),
+             _GROUPED.format(kind="rsi", a="raw_sha256", b="sample_key", c="item", where=f"{in_raws} AND {pairs}",
+                             groups="raw_sha256, sample_key, item")]
+    values: list[Any] = [*raws, *raws, *pair_values]
     valued = [k for k in keys if k.measurement is not None]
     if valued:
-        m, ms, mr = Fp.measurement_key, Fp.sample_key, Fp.raw_sha256
-        measurements = {k.measurement for k in valued}
+        measurements = sorted({k.measurement for k in valued if k.measurement is not None})
+        in_m = f"measurement_key IN ({marks(len(measurements))})"
+        ms, ms_values = _pairs("measurement_key", "sample_key", {(k.measurement, k.sample) for k in valued})  # type: ignore[misc]
+        mr, mr_values = _pairs("measurement_key", "raw_sha256", {(k.measurement, k.raw) for k in valued})  # type: ignore[misc]
         parts += [
-            select(literal("m"), m, _none(), _none(), func.count(), func.min(Fp.envelope_id))
-            .where(m.in_(measurements)).group_by(m),
-            select(literal("msr"), m, ms, mr, func.count(), func.min(Fp.envelope_id))
-            .where(m.in_(measurements), tuple_(m, ms).in_({(k.measurement, k.sample) for k in valued}))
-            .group_by(m, ms, mr),
-            select(literal("mr"), m, mr, _none(), func.count(), func.min(Fp.envelope_id))
-            .where(m.in_(measurements), tuple_(m, mr).in_({(k.measurement, k.raw) for k in valued}))
-            .group_by(m, mr),
+            _GROUPED.format(kind="m", a="measurement_key", b=_NONE, c=_NONE, where=in_m, groups="measurement_key"),
+            _GROUPED.format(kind="msr", a="measurement_key", b="sample_key", c="raw_sha256", where=f"{in_m} AND {ms}",
+                            groups="measurement_key, sample_key, raw_sha256"),
+            _GROUPED.format(kind="mr", a="measurement_key", b="raw_sha256", c=_NONE, where=f"{in_m} AND {mr}",
+                            groups="measurement_key, raw_sha256"),
         ]
-    return union_all(*parts).subquery()
+        values += [*measurements, *measurements, *ms_values, *measurements, *mr_values]
+    return parts, values
 
 
-def _with_first(session: Session, firsts: Subquery, *columns: ColumnElement[Any]) -> list[Row[Any]]:
-    """Rows of ``firsts`` (a subquery with a ``first`` envelope id) with that result's place and fingerprint."""
-    row = aliased(Fp)
-    return list(session.execute(
-        select(*columns, row.envelope_id, row.raw_sha256, row.measurement_key, row.sample_key, row.item,
-               StoredEnvelope.gateway_id, StoredEnvelope.seq)
-        .select_from(firsts).join(row, row.envelope_id == firsts.c.first).join(StoredEnvelope, StoredEnvelope.id == firsts.c.first)))
+def _with_first(session: Session, query: Query) -> list[tuple[Any, ...]]:
+    """Rows of ``query`` (kind, a, b, c, n, first envelope id) with that first result's fingerprint and place."""
+    parts, values = query
+    sql = ("SELECT t.kind, t.a, t.b, t.c, t.n, f.envelope_id, f.raw_sha256, f.measurement_key, f.sample_key, f.item,"
+           " e.gateway_id, e.seq FROM (" + " UNION ALL ".join(parts) + ") AS t JOIN result_fingerprints AS f ON f.envelope_id = t.first JOIN envelopes AS e ON e.id = t.first")
+    return fetch(session, sql, values)
 
 
-def _known(row: Row[Any]) -> Known:
-    return Known(row.envelope_id, f"{row.gateway_id} seq {row.seq}", row.raw_sha256, row.measurement_key,
-                 row.sample_key, row.item)
+def _known(row: tuple[Any, ...]) -> Known:
+    envelope_id, raw, measurement, sample, item, gateway, seq = row[5:]
+    return Known(envelope_id, f"{gateway} seq {seq}", raw, measurement, sample, item)
 
 
 def _with_matches(session: Session, keys: list[Key]) -> list[Key]:
-    """The keys whose raw digest or measurement key a stored result has (one statement to the driver)."""
+    """The keys whose raw digest or measurement key a stored result has (one statement)."""
     raws = sorted({k.raw for k in keys})
     measurements = sorted({k.measurement for k in keys if k.measurement is not None})
     sql = f"SELECT DISTINCT 'r', raw_sha256 FROM result_fingerprints WHERE raw_sha256 IN ({marks(len(raws))})"
@@ -101,29 +103,32 @@ def earlier(session: Session, keys: Iterable[Key]) -> Seen:
         keys = _with_matches(session, keys)
     if not keys:
         return seen
-    tallies = _tallies(keys)
     first_of: dict[tuple[str, str | None], Known] = {}
-    for row in _with_first(session, tallies, tallies.c.kind, tallies.c.a, tallies.c.b, tallies.c.c, tallies.c.n):
+    for row in _with_first(session, _tallies(keys)):
+        kind, a, b, c, n = row[:5]
         known = _known(row)
         seen.candidate(known)
-        for tally in _names(row.kind, row.a, row.b, row.c):
-            seen.tally(tally, row.n)
-        if row.kind in ("r", "m"):
-            first_of[(row.kind, row.a)] = known
-    missing = []
+        for tally in _names(kind, a, b, c):
+            seen.tally(tally, n)
+        if kind in ("r", "m"):
+            first_of[(kind, a)] = known
+    missing: list[str] = []
+    values: list[Any] = []
+    first_where = ("SELECT NULL AS kind, NULL AS a, NULL AS b, NULL AS c, NULL AS n, min(envelope_id) AS first"
+                   " FROM result_fingerprints WHERE {} AND sample_key <> ?")
     for key in keys:
         first = first_of.get(("r", key.raw))
         if first is not None and first.sample == key.sample and first.item != key.item \
                 and seen.other_samples(key.raw, key.sample):
-            missing.append(and_(Fp.raw_sha256 == key.raw, Fp.sample_key != key.sample))
+            missing.append(first_where.format("raw_sha256 = ?"))
+            values += [key.raw, key.sample]
         first = first_of.get(("m", key.measurement))
         if first is not None and (first.sample == key.sample or first.raw == key.raw) \
                 and seen.value_count(key.measurement, key.raw, key.sample):
-            missing.append(and_(Fp.measurement_key == key.measurement, Fp.sample_key != key.sample,
-                                Fp.raw_sha256 != key.raw))
+            missing.append(first_where.format("measurement_key = ? AND raw_sha256 <> ?"))
+            values += [key.measurement, key.raw, key.sample]
     if missing:
-        firsts = union_all(*(select(func.min(Fp.envelope_id).label("first")).where(c) for c in missing)).subquery()
-        for row in _with_first(session, firsts):
+        for row in _with_first(session, (missing, values)):
             seen.candidate(_known(row))
     return seen
 
