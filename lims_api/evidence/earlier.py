@@ -2,8 +2,8 @@
 
 A first statement finds which of the batch's raw digests and measurement keys are stored at all
 (in district traffic, seldom any); only the keys with a match go further. One statement returns,
-for those keys only, the tallies the replay rules need (docs/evidence.md) and the first stored result of each tallied group. The first match of a key is then among those
-firsts, except when the first result of its raw bytes claims the same sample with another item, or
+for those keys only, the tallies the replay rules need (docs/evidence.md) and the first stored
+result of each tallied group. The first match of a key is then among those firsts, except when the first result of its raw bytes claims the same sample with another item, or
 the first of its raw values is itself excluded: those keys (rare) take one more statement.
 """
 
@@ -53,12 +53,12 @@ def _tallies(keys: list[Key]) -> Query:
              _GROUPED.format(kind="rsi", a="raw_sha256", b="sample_key", c="item", where=f"{in_raws} AND {pairs}",
                              groups="raw_sha256, sample_key, item")]
     values: list[Any] = [*raws, *raws, *pair_values]
-    valued = [k for k in keys if k.measurement is not None]
-    if valued:
-        measurements = sorted({k.measurement for k in valued if k.measurement is not None})
+    if any(k.measurement is not None for k in keys):
+        measured = [(k.measurement, k) for k in keys if k.measurement is not None]
+        measurements = sorted({m for m, _ in measured})
         in_m = f"measurement_key IN ({marks(len(measurements))})"
-        ms, ms_values = _pairs("measurement_key", "sample_key", {(k.measurement, k.sample) for k in valued})  # type: ignore[misc]
-        mr, mr_values = _pairs("measurement_key", "raw_sha256", {(k.measurement, k.raw) for k in valued})  # type: ignore[misc]
+        ms, ms_values = _pairs("measurement_key", "sample_key", {(m, k.sample) for m, k in measured})
+        mr, mr_values = _pairs("measurement_key", "raw_sha256", {(m, k.raw) for m, k in measured})
         parts += [
             _GROUPED.format(kind="m", a="measurement_key", b=_NONE, c=_NONE, where=in_m, groups="measurement_key"),
             _GROUPED.format(kind="msr", a="measurement_key", b="sample_key", c="raw_sha256", where=f"{in_m} AND {ms}",
@@ -73,8 +73,9 @@ def _tallies(keys: list[Key]) -> Query:
 def _with_first(session: Session, query: Query) -> list[tuple[Any, ...]]:
     """Rows of ``query`` (kind, a, b, c, n, first envelope id) with that first result's fingerprint and place."""
     parts, values = query
-    sql = ("SELECT t.kind, t.a, t.b, t.c, t.n, f.envelope_id, f.raw_sha256, f.measurement_key, f.sample_key, f.item,"
-           " e.gateway_id, e.seq FROM (" + " UNION ALL ".join(parts) + ") AS t JOIN result_fingerprints AS f ON f.envelope_id = t.first JOIN envelopes AS e ON e.id = t.first")
+    sql = ("SELECT t.kind, t.a, t.b, t.c, t.n, f.envelope_id, f.raw_sha256, f.measurement_key, f.sample_key,"
+           " f.item, e.gateway_id, e.seq FROM (" + " UNION ALL ".join(parts) + ") AS t"
+           " JOIN result_fingerprints AS f ON f.envelope_id = t.first JOIN envelopes AS e ON e.id = t.first")
     return fetch(session, sql, values)
 
 
