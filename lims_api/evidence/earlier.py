@@ -3,8 +3,10 @@
 A first statement finds which of the batch's raw digests and measurement keys are stored at all
 (in district traffic, seldom any); only the keys with a match go further. One statement returns,
 for those keys only, the tallies the replay rules need (docs/evidence.md) and the first stored
-result of each tallied group. The first match of a key is then among those firsts, except when the first result of its raw bytes claims the same sample with another item, or
-the first of its raw values is itself excluded: those keys (rare) take one more statement.
+result of each tallied group. The first match of a key is then among those firsts, except when
+the first result of its raw bytes claims the same sample with another item, or the first of its
+raw values is itself excluded: those keys (rare) take one more statement. All of it is plain SQL
+sent to the driver (``lims_api/core/driver_sql.py``).
 """
 
 from __future__ import annotations
