@@ -14,20 +14,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from protocols.plausibility import OPERATOR_NOT_ENROLLED, OUTSIDE_OPENING_HOURS, REPLAYED_MEASUREMENT, REPLAYED_RAW
 from protocols.plausibility.redecode import redecode_flags
 from protocols.result import TestResult
 
-from lims_api.core.driver_sql import insert_rows
+from lims_api.core.driver_sql import fetch, insert_rows, marks
 from lims_api.ingest.hooks import StoredResult
-from lims_api.ingest.models import Site as SiteRow
 from lims_api.ingest.models import StoredEnvelope
-from lims_api.people.models import User, UserSite
 
-from .models import ResultEvidence, ResultFingerprint, ResultFlag, SiteSetting
+from .models import ResultEvidence, ResultFingerprint, ResultFlag
 from .fingerprint import measurement_key, raw_sha256, sample_key
 from .opening_hours import is_open, parse_hours
 from .earlier import Key, earlier
@@ -78,15 +76,16 @@ def _read_stored(session: Session, keys: Sequence[tuple[str, int]]) -> list[Stor
     return found
 
 
+_SITE_FACTS = ("SELECT s.id, ss.opening_hours, u.username FROM sites AS s"
+               " LEFT OUTER JOIN site_settings AS ss ON ss.site_id = s.id"
+               " LEFT OUTER JOIN user_sites AS us ON us.site_id = s.id"
+               " LEFT OUTER JOIN users AS u ON u.id = us.user_id AND u.role = 'technician' AND u.disabled_at IS NULL"
+               " WHERE s.id IN ({})")
+
+
 def _site_facts(session: Session, site_ids: set[str]) -> tuple[dict[str, set[str]], dict[str, str]]:
-    """(site -> usernames of its enabled technicians, site -> opening hours text), in one query."""
-    rows = session.execute(
-        select(SiteRow.id, SiteSetting.opening_hours, User.username)
-        .outerjoin(SiteSetting, SiteSetting.site_id == SiteRow.id)
-        .outerjoin(UserSite, UserSite.site_id == SiteRow.id)
-        .outerjoin(User, and_(User.id == UserSite.user_id, User.role == "technician", User.disabled_at.is_(None)))
-        .where(SiteRow.id.in_(site_ids))
-    ).all()
+    """(site -> usernames of its enabled technicians, site -> opening hours text), in one statement."""
+    rows = fetch(session, _SITE_FACTS.format(marks(len(site_ids))), sorted(site_ids))
     technicians: dict[str, set[str]] = {site: set() for site in site_ids}
     hours: dict[str, str] = {}
     for site, opening_hours, username in rows:
