@@ -10,6 +10,7 @@ processor, so a row is stored exactly as the ORM would store it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table
@@ -75,10 +76,21 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     connection = session.connection()
     defaults = {column.name: column.default.arg for column in table.columns  # type: ignore[union-attr]
                 if column.name not in rows[0] and getattr(column.default, "is_scalar", False)}
-    columns = tuple(rows[0]) + tuple(defaults)
-    sql, processors = _insert_plan(connection.dialect, table, columns)
-    values = [tuple(row[name] for name in rows[0]) + tuple(defaults.values()) for row in rows]
-    if any(processors):
-        values = [tuple(value if process is None or value is None else process(value)
-                        for process, value in zip(processors, row, strict=True)) for row in values]
+    given = tuple(rows[0])
+    sql, processors = _insert_plan(connection.dialect, table, given + tuple(defaults))
+    pick = itemgetter(*given)
+    values: list[Sequence[Any]] = [pick(row) for row in rows] if len(given) > 1 else [(row[given[0]],) for row in rows]
+    if defaults:
+        values = [(*row, *defaults.values()) for row in values]
+    typed = [(index, process) for index, process in enumerate(processors) if process is not None]
+    if typed:
+        values = [_processed(row, typed) for row in values]
     connection.exec_driver_sql(sql, values)
+
+
+def _processed(row: Sequence[Any], typed: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
+    out = list(row)
+    for index, process in typed:
+        if out[index] is not None:
+            out[index] = process(out[index])
+    return tuple(out)
