@@ -48,7 +48,7 @@ class Invalid(ValueError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        super().__init__("; ".join(f"{format_loc(p.loc)}: {p.why}" for p in problems))
+        super().__init__("; ".join(f"{format_loc(p.loc)}: {p.why}" if p.loc else p.why for p in problems))
 
 
 class DueDate(date):
@@ -92,6 +92,16 @@ def convert(data: Any, kind: type[T], *, strict: bool = True, hook: DecHook = de
     except msgspec.ValidationError as exc:
         problems = list(_diagnose(data, kind, (), strict, hook)) or [problem_of(exc, data, kind)]
         raise Invalid(problems) from None
+
+
+def from_json(text: str | bytes, kind: type[T], *, hook: DecHook = dec_hook) -> T:
+    """JSON ``text`` as ``kind``; :class:`Invalid` says why not (not JSON at all, or each mistake)."""
+    try:
+        return msgspec.json.decode(text, type=kind, dec_hook=hook)
+    except msgspec.ValidationError:
+        return convert(msgspec.json.decode(text), kind, hook=hook)
+    except msgspec.DecodeError as exc:
+        raise Invalid([Problem((), f"not JSON: {exc}", "value")]) from None
 
 
 def problem_of(exc: msgspec.ValidationError, data: Any, kind: Any = None, base: Loc = ()) -> Problem:
