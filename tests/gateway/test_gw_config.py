@@ -158,3 +158,13 @@ def test_calibration_due_is_a_toml_date_or_an_iso_string(tmp_path):
 def test_bad_calibration_due_names_file_line_and_key(tmp_path, value, why):
     path = write(tmp_path, VALID.replace("enabled = false", f"enabled = false\ncalibration_due = {value}"))
     assert errors_of(path) == [f"{path}:26: instruments[1].calibration_due: {why}"]
+
+
+def test_config_written_back_reads_the_same(tmp_path):
+    """``GatewayConfig.to_data`` is TOML-ready (tomli-w) and loads into an equal config."""
+    import tomli_w
+
+    config = load_config(write(tmp_path, VALID.replace("enabled = false", "enabled = false\ncalibration_due = 2027-03-01")))
+    again = load_config(write(tmp_path, tomli_w.dumps(config.to_data())))
+    assert again == config
+    assert again.instruments[1].calibration_due == date(2027, 3, 1)
