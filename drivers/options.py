@@ -52,7 +52,7 @@ class InstrumentClockOptions(msgspec.Struct, kw_only=True, frozen=True, forbid_u
         return UtcOffset.parse_value(self.timezone).tzinfo
 
 
-class ReconnectOptions(InstrumentClockOptions, kw_only=True):
+class ReconnectOptions(InstrumentClockOptions, kw_only=True, frozen=True):
     """How a lost link is retried: first after ``reconnect_s``, doubling up to ``reconnect_max_s``."""
 
     reconnect_s: Positive = 2.0

@@ -59,7 +59,7 @@ class _Section(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     """A config table: unknown keys refused, read-only once loaded."""
 
 
-class GatewaySection(_Section, kw_only=True):
+class GatewaySection(_Section, kw_only=True, frozen=True):
     """``[gateway]``: identity, key, outbox and default operator."""
 
     id: Annotated[str, Meta(pattern=GATEWAY_ID.pattern)]
@@ -72,7 +72,7 @@ class GatewaySection(_Section, kw_only=True):
     max_clock_skew_s: Positive = 300.0
 
 
-class SiteSection(_Section, kw_only=True):
+class SiteSection(_Section, kw_only=True, frozen=True):
     """``[site]``: the test room this gateway serves."""
 
     id: NonEmpty
@@ -84,7 +84,7 @@ class SiteSection(_Section, kw_only=True):
         return Site(id=self.id, kind=self.kind, name=self.name)
 
 
-class LimsSection(_Section, kw_only=True):
+class LimsSection(_Section, kw_only=True, frozen=True):
     """``[lims]``: where and how envelopes are uploaded (``url`` is needed by the http transport)."""
 
     transport: Literal["http", "mqtt"] = "http"
@@ -103,7 +103,7 @@ class LimsSection(_Section, kw_only=True):
             raise ValueError('url is required when transport is "http"')
 
 
-class MqttSection(_Section, kw_only=True):
+class MqttSection(_Section, kw_only=True, frozen=True):
     """``[mqtt]``: the broker used when ``[lims] transport = "mqtt"`` (see docs/mqtt.md)."""
 
     host: NonEmpty
@@ -123,7 +123,7 @@ class MqttSection(_Section, kw_only=True):
             raise ValueError(f"topic_prefix: {exc}") from None
 
 
-class RoomPageSection(_Section, kw_only=True):
+class RoomPageSection(_Section, kw_only=True, frozen=True):
     """``[room_page]``: the technicians' page (sample labels, live results); see docs/room-page.md."""
 
     enabled: bool = True
@@ -138,7 +138,7 @@ class RoomPageSection(_Section, kw_only=True):
     """The cached technician roster; default ``<outbox>.technicians.json``."""
 
 
-class CameraSection(_Section, kw_only=True):
+class CameraSection(_Section, kw_only=True, frozen=True):
     """``[camera]``: the room's IP camera; one snapshot per result as evidence (docs/evidence.md)."""
 
     snapshot_url: Annotated[str, Meta(pattern=r"^https?://[^/\s]+")]
@@ -148,7 +148,7 @@ class CameraSection(_Section, kw_only=True):
     password: str | None = None
 
 
-class PlausibilitySection(_Section, kw_only=True):
+class PlausibilitySection(_Section, kw_only=True, frozen=True):
     """``[instruments.plausibility]``: the instrument's enrolled identity and its method's shortest times.
 
     Unset times fall back to the defaults of the result's test kind (``protocols/plausibility``);
@@ -163,7 +163,7 @@ class PlausibilitySection(_Section, kw_only=True):
     firmware: NonEmpty | None = None
 
 
-class InstrumentSection(_Section, kw_only=True):
+class InstrumentSection(_Section, kw_only=True, frozen=True):
     """``[[instruments]]``: one connected analyzer and the driver that reads it."""
 
     id: Annotated[str, Meta(pattern=INSTRUMENT_ID.pattern)]
@@ -175,7 +175,7 @@ class InstrumentSection(_Section, kw_only=True):
     plausibility: PlausibilitySection = field(default_factory=PlausibilitySection)
 
 
-class GatewayConfig(_Section, kw_only=True):
+class GatewayConfig(_Section, kw_only=True, frozen=True):
     """The whole gateway.toml."""
 
     gateway: GatewaySection

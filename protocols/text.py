@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
 from typing import ClassVar, Self
 
 ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
@@ -38,7 +37,11 @@ class PublicLine(str):
     """A field type: one line of typed text, cleaned by :func:`public_line`; ``max_length`` counts after cleaning."""
 
     max_length: ClassVar[int | None] = None
-    clean: ClassVar[Callable[[str], str]] = staticmethod(public_line)
+
+    @staticmethod
+    def clean(value: str) -> str:
+        """The cleaning rule of this type."""
+        return public_line(value)
 
     @classmethod
     def parse_value(cls, value: object) -> Self:
@@ -54,4 +57,7 @@ class PublicLine(str):
 class PublicLines(PublicLine):
     """A field type: typed text that keeps its line breaks (:func:`public_lines`)."""
 
-    clean = staticmethod(public_lines)
+    @staticmethod
+    def clean(value: str) -> str:
+        """The cleaning rule of this type."""
+        return public_lines(value)

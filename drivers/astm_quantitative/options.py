@@ -38,7 +38,7 @@ class TextEncoding(str):
         return cls(value)
 
 
-class AstmOptions(ReconnectOptions, kw_only=True):
+class AstmOptions(ReconnectOptions, kw_only=True, frozen=True):
     """``[instruments.options]`` of an ``astm_quantitative`` instrument."""
 
     transport: Literal["serial", "tcp"] = "serial"

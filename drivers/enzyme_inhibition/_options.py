@@ -11,7 +11,7 @@ from protocols.enzyme import VerdictRules
 
 from ..options import PositiveInt, ReconnectOptions, parse_driver_options
 
-class EnzymeOptions(ReconnectOptions, kw_only=True):
+class EnzymeOptions(ReconnectOptions, kw_only=True, frozen=True):
     """Port settings, instrument clock offset, ack mode and the verdict profile."""
 
     port: Annotated[str, Meta(min_length=1)]

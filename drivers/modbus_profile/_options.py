@@ -8,7 +8,7 @@ from msgspec import Meta
 
 from ..options import Positive, PositiveInt, ReconnectOptions, parse_driver_options
 
-class ModbusProfileOptions(ReconnectOptions, kw_only=True):
+class ModbusProfileOptions(ReconnectOptions, kw_only=True, frozen=True):
     """One instrument: which profile, which link, how to poll."""
 
     profile: Annotated[str, Meta(min_length=1)]

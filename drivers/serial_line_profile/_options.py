@@ -9,7 +9,7 @@ from msgspec import Meta
 from ..options import PositiveInt, ReconnectOptions, parse_driver_options
 
 
-class SerialLineOptions(ReconnectOptions, kw_only=True):
+class SerialLineOptions(ReconnectOptions, kw_only=True, frozen=True):
     """Which profile, which serial port, how fast to reconnect; ``timezone`` from the base."""
 
     profile: Annotated[str, Meta(min_length=1)]

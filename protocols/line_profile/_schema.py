@@ -47,7 +47,7 @@ class LinePattern(str):
         return cls(value)
 
 
-class ProfileInfo(_Model, kw_only=True):
+class ProfileInfo(_Model, kw_only=True, frozen=True):
     name: Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
     vendor: str
     model: str
@@ -57,7 +57,7 @@ class ProfileInfo(_Model, kw_only=True):
     analyte: str | None = None
 
 
-class LineFormat(_Model, kw_only=True):
+class LineFormat(_Model, kw_only=True, frozen=True):
     encoding: Literal["ascii", "latin-1"] = "ascii"
     terminator: Terminator = Terminator("\r\n")
     max_length: Annotated[int, Meta(ge=8, le=65536)] = 256
@@ -66,7 +66,7 @@ class LineFormat(_Model, kw_only=True):
     """Python regex with named groups, matched against the whole line (``fullmatch``)."""
 
 
-class Checksum(_Model, kw_only=True):
+class Checksum(_Model, kw_only=True, frozen=True):
     kind: Literal["none", "xor8", "sum8"] = "none"
     field: str | None = None
     """Named group holding the two uppercase hex digits."""
@@ -94,7 +94,7 @@ class Checksum(_Model, kw_only=True):
             raise ValueError("before must be a non-empty text (the checksum ends before its last occurrence)")
 
 
-class FieldSpec(_Model, kw_only=True):
+class FieldSpec(_Model, kw_only=True, frozen=True):
     type: FieldType
     scale: float = 1.0
     format: str | None = None
@@ -109,7 +109,7 @@ class FieldSpec(_Model, kw_only=True):
             raise ValueError(f"scale applies to int and float fields, not {self.type}")
 
 
-class Constant(_Model, kw_only=True):
+class Constant(_Model, kw_only=True, frozen=True):
     constant: float | str
 
 
@@ -117,7 +117,7 @@ Source = str | Constant
 """A field name, or ``{ constant = ... }``."""
 
 
-class Mapping(_Model, kw_only=True):
+class Mapping(_Model, kw_only=True, frozen=True):
     value: str
     unit: Source
     cutoff: Source
@@ -128,18 +128,18 @@ class Mapping(_Model, kw_only=True):
     instrument_verdict: str | None = None
 
 
-class InvalidRule(_Model, kw_only=True):
+class InvalidRule(_Model, kw_only=True, frozen=True):
     field: str
     min: float
     """The reading is ``invalid`` when ``field`` < ``min``."""
 
 
-class VerdictRule(_Model, kw_only=True):
+class VerdictRule(_Model, kw_only=True, frozen=True):
     kind: VerdictKind
     invalid: InvalidRule | None = None
 
 
-class Profile(_Model, kw_only=True):
+class Profile(_Model, kw_only=True, frozen=True):
     profile: ProfileInfo
     line: LineFormat
     checksum: Checksum = msgspec.field(default_factory=Checksum)

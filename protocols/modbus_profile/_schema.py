@@ -21,8 +21,8 @@ class _Model(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tr
     """A profile table: unknown keys refused, read-only."""
 
 
-class FieldSpec(_Model, kw_only=True, frozen=False):
-    """One value in a register block: where it is and how its words become a value."""
+class FieldSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One value in a register block: where it is and how its words become a value (``words`` filled in once)."""
 
     address: Address
     type: RegisterType
@@ -49,7 +49,7 @@ class FieldSpec(_Model, kw_only=True, frozen=False):
             raise ValueError("scale/offset do not apply to a string field")
 
 
-class RegisterBlock(_Model, kw_only=True):
+class RegisterBlock(_Model, kw_only=True, frozen=True):
     """A run of registers read in one request, and the fields inside it."""
 
     table: RegisterTable = "holding"
@@ -67,7 +67,7 @@ class RegisterBlock(_Model, kw_only=True):
                 )
 
 
-class ReadyFlag(_Model, kw_only=True):
+class ReadyFlag(_Model, kw_only=True, frozen=True):
     """The register polled when idle; a result waits when ``value & mask`` is non-zero."""
 
     table: RegisterTable = "holding"
@@ -75,7 +75,7 @@ class ReadyFlag(_Model, kw_only=True):
     mask: Annotated[int, Meta(ge=1, le=0xFFFF)] = 0xFFFF
 
 
-class Ack(_Model, kw_only=True):
+class Ack(_Model, kw_only=True, frozen=True):
     """How the host acknowledges a committed result.
 
     ``write_sequence``: write the result's sequence, encoded like the sequence field, at ``address``.
@@ -93,21 +93,21 @@ class Ack(_Model, kw_only=True):
             raise ValueError("ack kind write_sequence takes no value (it writes the sequence)")
 
 
-class Handshake(_Model, kw_only=True):
+class Handshake(_Model, kw_only=True, frozen=True):
     ready: ReadyFlag
     sequence: str
     """Name of the result-block field holding the result sequence counter."""
     ack: Ack
 
 
-class AnalyteEntry(_Model, kw_only=True):
+class AnalyteEntry(_Model, kw_only=True, frozen=True):
     analyte: str
     """Stable English key, e.g. ``clenbuterol``."""
     item: str
     """Test item as the paper form names it, e.g. ``克伦特罗``."""
 
 
-class ResultMapping(_Model, kw_only=True):
+class ResultMapping(_Model, kw_only=True, frozen=True):
     """Which result-block fields feed which TestResult members."""
 
     analyte_code: str
@@ -120,7 +120,7 @@ class ResultMapping(_Model, kw_only=True):
     """Fields for year, month, day, hour, minute, second (instrument local time)."""
 
 
-class VerdictRule(_Model, kw_only=True):
+class VerdictRule(_Model, kw_only=True, frozen=True):
     """Competitive assay: C < c_min → invalid; ratio ≤ cutoff → positive; else negative."""
 
     kind: Literal["competitive_ratio"]
@@ -137,7 +137,7 @@ class VerdictRule(_Model, kw_only=True):
             raise ValueError("set cutoff (a field name) or a cutoffs table")
 
 
-class ProfileInfo(_Model, kw_only=True):
+class ProfileInfo(_Model, kw_only=True, frozen=True):
     name: Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
     vendor: str
     model: str
@@ -146,7 +146,7 @@ class ProfileInfo(_Model, kw_only=True):
     unit: str
 
 
-class Profile(_Model, kw_only=True):
+class Profile(_Model, kw_only=True, frozen=True):
     """A whole instrument profile: identity, result block, handshake, mapping, verdict."""
 
     profile: ProfileInfo
