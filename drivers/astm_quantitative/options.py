@@ -5,9 +5,7 @@ from __future__ import annotations
 import codecs
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
-
-from msgspec import Meta
+from typing import Literal
 
 from protocols.astm import (
     DEFAULT_LIMITS_RESOURCE,
