@@ -69,14 +69,14 @@ class LabelBook:
         """Every queued label, oldest first (the order they will bind in)."""
         rows = self._outbox.query(
             "SELECT id, created_at, label FROM sample_labels WHERE state = 'queued' ORDER BY id")
-        return [QueuedLabel(row[0], row[1], SampleLabel.model_validate_json(row[2])) for row in rows]
+        return [QueuedLabel(row[0], row[1], SampleLabel.from_json(row[2])) for row in rows]
 
     def latest(self, instrument: str) -> SampleLabel | None:
         """The instrument's most recent label that was not cancelled (prefills operator and kit)."""
         rows = self._outbox.query(
             "SELECT label FROM sample_labels WHERE instrument = ? AND state != 'cancelled' ORDER BY id DESC LIMIT 1",
             (instrument,))
-        return SampleLabel.model_validate_json(rows[0][0]) if rows else None
+        return SampleLabel.from_json(rows[0][0]) if rows else None
 
     def bind(self, db: sqlite3.Connection, result: TestResult, seq: int) -> TestResult:
         """Inside the outbox's append transaction: the result with its label applied (or flagged)."""
@@ -101,7 +101,7 @@ class LabelBook:
 
     def _labelled(self, result: TestResult, label_json: str, created_at: str) -> TestResult:
         """The label applied, plus its timing flags (written after the test, or too soon before it)."""
-        labelled = apply_label(result, SampleLabel.model_validate_json(label_json))
+        labelled = apply_label(result, SampleLabel.from_json(label_json))
         timing = self._timing(result)
         if timing is None:
             return labelled

@@ -10,10 +10,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+import msgspec
+from msgspec import Meta
 
+from protocols._validation import from_json, to_builtins
 from protocols.result import Control, TestResult
-from protocols.text import public_line
+from protocols.text import PublicLine
 
 UNLABELLED_FLAG = "unlabelled"
 """qc flag of a sample result committed with no label queued for its instrument+channel."""
@@ -29,10 +31,19 @@ NAME_MAX = 64
 """Longest sample name, supplier, origin, operator, sample id, kit lot or instrument id (after normalising)."""
 CODE_MAX = 32
 """Longest stall or barcode (after normalising)."""
-Text = Annotated[str, AfterValidator(public_line), StringConstraints(max_length=NAME_MAX)]
-"""Typed text: NFC, zero-width characters dropped, whitespace collapsed; blank or control/format refused."""
-Code = Annotated[str, AfterValidator(public_line), StringConstraints(max_length=CODE_MAX)]
 Channel = int | str | None
+
+
+class Text(PublicLine):
+    """Typed text: NFC, zero-width characters dropped, whitespace collapsed; blank or control/format refused."""
+
+    max_length = NAME_MAX
+
+
+class Code(PublicLine):
+    """A stall or barcode, cleaned like :class:`Text`."""
+
+    max_length = CODE_MAX
 
 
 def channel_key(channel: Channel) -> str | None:
@@ -40,13 +51,11 @@ def channel_key(channel: Channel) -> str | None:
     return None if channel is None else str(channel)
 
 
-class SampleLabel(BaseModel):
+class SampleLabel(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """What the technician says about the next sample on ``instrument``/``channel``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     instrument: Text
-    channel: Annotated[int, Field(ge=0)] | Annotated[str, StringConstraints(min_length=1, max_length=16)] | None = None
+    channel: Annotated[int, Meta(ge=0)] | Annotated[str, Meta(min_length=1, max_length=16)] | None = None
     name: Text
     category: Category
     operator: Text
@@ -60,15 +69,33 @@ class SampleLabel(BaseModel):
     control: Control = "sample"
     """``sample``, or the QC run this label marks: ``negative_control``, ``positive_control``, ``blank``."""
 
-    @model_validator(mode="after")
-    def _kit_lot_and_expiry_together(self) -> SampleLabel:
+    def __post_init__(self) -> None:
+        for name, kind in _TEXT_FIELDS.items():
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, PublicLine):  # built in code, not decoded
+                try:
+                    cleaned = kind.parse_value(value)
+                except ValueError as exc:
+                    raise ValueError(f"{name}: {exc}") from None
+                if cleaned != value:
+                    raise ValueError(f"{name}: give the cleaned text {str(cleaned)!r}")
         if (self.kit_lot is None) != (self.kit_expiry is None):
             raise ValueError("kit_lot and kit_expiry go together: give both or neither")
-        return self
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> SampleLabel:
+        """A label from its stored form."""
+        return from_json(text, cls)
 
     def to_json(self) -> str:
-        """The stored form of the label."""
-        return self.model_dump_json(exclude_none=True)
+        """The stored form of the label (unset members left out)."""
+        data = {key: value for key, value in to_builtins(self).items() if value is not None}
+        return msgspec.json.encode(data).decode("utf-8")
+
+
+_TEXT_FIELDS: dict[str, type[PublicLine]] = {
+    "instrument": Text, "name": Text, "operator": Text, "stall": Code, "supplier": Text, "origin": Text,
+    "barcode": Code, "sample_id": Text, "kit_lot": Text}
 
 
 def apply_label(result: TestResult, label: SampleLabel | None) -> TestResult:
@@ -78,6 +105,7 @@ def apply_label(result: TestResult, label: SampleLabel | None) -> TestResult:
     when the label has none. ``operator`` comes from the label; ``kit`` {lot, expiry} is added;
     ``qc.control`` is the label's (a control run is marked on the room page, not by the instrument).
     """
+    wire = result.to_wire()
     flags = list(result.qc.flags)
     if label is None:
         if UNLABELLED_FLAG not in flags:
@@ -89,18 +117,12 @@ def apply_label(result: TestResult, label: SampleLabel | None) -> TestResult:
         "id": label.sample_id or result.sample.id,
     }
     update: dict[str, Any] = {
-        "sample": result.sample.model_copy(update={k: v for k, v in sample.items() if v is not None}),
-        "operator": label.operator,
+        "sample": {**wire["sample"], **{k: str(v) for k, v in sample.items() if v is not None}},
+        "operator": str(label.operator),
     }
     if label.kit_lot is not None and label.kit_expiry is not None:
-        update["kit"] = {"lot": label.kit_lot, "expiry": label.kit_expiry.isoformat()}
+        update["kit"] = {"lot": str(label.kit_lot), "expiry": label.kit_expiry.isoformat()}
         if datetime.fromisoformat(result.tested_at).date() > label.kit_expiry and KIT_EXPIRED_FLAG not in flags:
             flags.append(KIT_EXPIRED_FLAG)
-    update["qc"] = result.qc.model_copy(update={"flags": flags, "control": label.control})
-    # model_copy cannot add an extra member: rebuild from the wire form (validates it too).
-    return TestResult.model_validate({**result.to_wire(), **_wire(update)})
-
-
-def _wire(update: dict[str, Any]) -> dict[str, Any]:
-    return {key: value.model_dump(mode="json") if isinstance(value, BaseModel) else value
-            for key, value in update.items()}
+    update["qc"] = {**wire["qc"], "flags": flags, "control": label.control}
+    return TestResult.model_validate({**wire, **update})  # the wire form can gain members (kit); validates too

@@ -14,8 +14,8 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
-from pydantic import ValidationError
 
+from protocols._validation import Invalid
 from protocols.signing import Signer
 from protocols.wire.heartbeat import sign_document
 from protocols.wire.paths import ROSTER_PATH
@@ -57,9 +57,9 @@ class RosterSync:
         if response.status_code != 200:
             raise RosterRefused(f"HTTP {response.status_code}: {response.text[:300]}")
         try:
-            roster = Roster.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise RosterRefused(f"not a roster: {exc.errors()[0]['msg']}") from exc
+            roster = Roster.from_json(response.content)
+        except Invalid as exc:
+            raise RosterRefused(f"not a roster: {exc}") from exc
         if roster.site != self.site_id:
             raise RosterRefused(f"roster of site {roster.site!r}, not {self.site_id!r}")
         save_roster(self.cache, roster)

@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+import msgspec
+from msgspec import Meta
 
+from protocols._validation import Invalid, from_json, to_builtins
 from protocols.privacy import PSEUDONYMOUS_ID
 from protocols.result import TestResult
 
@@ -34,31 +36,32 @@ NOT_SIGNED_IN_FLAG = "operator_not_signed_in"
 PIN_ATTEMPTS, PIN_LOCK_S = 5, 60.0
 """After this many wrong PINs in a row a technician's PIN sign-in is locked for ``PIN_LOCK_S`` seconds."""
 
-PseudonymousId = Annotated[str, StringConstraints(pattern=PSEUDONYMOUS_ID.pattern)]
+PseudonymousId = Annotated[str, Meta(pattern=PSEUDONYMOUS_ID.pattern)]
 
 
-class Technician(BaseModel):
+class Technician(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """One enrolled technician of the site as the LIMS sends it: pseudonymous id, display name, hashes."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: PseudonymousId
     """What results carry as ``operator``: opaque, assigned by the LIMS, no name in it."""
-    name: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    name: Annotated[str, Meta(min_length=1, max_length=64)]
     """Shown on the room page only; never written into a result."""
     pin_hash: str | None = None
     """argon2id hash of the PIN (``$argon2id$...``)."""
-    badge_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
+    badge_sha256: Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")] | None = None
 
 
-class Roster(BaseModel):
+class Roster(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """The site's technicians at ``issued_at`` (LIMS clock)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     site: str
     issued_at: str
-    technicians: list[Technician] = Field(default_factory=list)
+    technicians: list[Technician] = msgspec.field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Roster:
+        """A roster from its JSON form; ``Invalid`` says what is wrong."""
+        return from_json(text, cls)
 
     def by_id(self, technician_id: str) -> Technician | None:
         return next((t for t in self.technicians if t.id == technician_id), None)
@@ -86,16 +89,16 @@ def load_roster(path: Path) -> Roster | None:
     except OSError as exc:
         raise RosterError(f"{path}: cannot read the technician roster: {exc}") from exc
     try:
-        return Roster.model_validate_json(text)
-    except ValidationError as exc:
-        raise RosterError(f"{path}: not a technician roster: {exc.errors()[0]['msg']}") from exc
+        return Roster.from_json(text)
+    except Invalid as exc:
+        raise RosterError(f"{path}: not a technician roster: {exc}") from exc
 
 
 def save_roster(path: Path, roster: Roster) -> None:
     """Write the roster atomically (temporary file, fsync, rename): a crash leaves the old or the new one."""
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as handle:
-        handle.write(json.dumps(roster.model_dump(mode="json"), ensure_ascii=False, indent=1))
+        handle.write(json.dumps(to_builtins(roster), ensure_ascii=False, indent=1))
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)

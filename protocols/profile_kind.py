@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Generic
 
-from .toml_lines import M, ProfileErrorFactory, ReferenceProblems, read_source, validate_toml
+from .toml_lines import M, Prepare, ProfileErrorFactory, ReferenceProblems, read_source, validate_toml
 
 BUILTIN_PACKAGE = "protocols.profiles"
 
@@ -27,10 +27,11 @@ class ProfileKind(Generic[M]):
     error: ProfileErrorFactory
     references: ReferenceProblems[M]
     is_member: Callable[[str], bool]
+    prepare: Prepare | None = None
 
     def parse(self, text: str, source: str) -> M:
         """Validate profile TOML ``text``; ``source`` names it in errors."""
-        return validate_toml(text, source, self.model, self.error, self.references)
+        return validate_toml(text, source, self.model, self.error, self.references, self.prepare)
 
     def load(self, source: str | Path) -> M:
         """Parse a profile from a file (``Path``) or from TOML text (``str``)."""

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated
-
-from pydantic import AfterValidator
+from typing import ClassVar, Self
 
 ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 INVISIBLE = frozenset({"Cc", "Cf", "Co", "Cs", "Cn"})
@@ -35,5 +33,31 @@ def public_lines(value: str) -> str:
     return _visible(value, keep_newlines=True)
 
 
-PublicLine = Annotated[str, AfterValidator(public_line)]
-PublicLines = Annotated[str, AfterValidator(public_lines)]
+class PublicLine(str):
+    """A field type: one line of typed text, cleaned by :func:`public_line`; ``max_length`` counts after cleaning."""
+
+    max_length: ClassVar[int | None] = None
+
+    @staticmethod
+    def clean(value: str) -> str:
+        """The cleaning rule of this type."""
+        return public_line(value)
+
+    @classmethod
+    def parse_value(cls, value: object) -> Self:
+        """``value`` cleaned; ValueError/TypeError say why it is refused."""
+        if not isinstance(value, str):
+            raise TypeError(f"Expected `str`, got `{type(value).__name__}`")
+        text = cls.clean(value)
+        if cls.max_length is not None and len(text) > cls.max_length:
+            raise ValueError(f"at most {cls.max_length} characters, got {len(text)}")
+        return cls(text)
+
+
+class PublicLines(PublicLine):
+    """A field type: typed text that keeps its line breaks (:func:`public_lines`)."""
+
+    @staticmethod
+    def clean(value: str) -> str:
+        """The cleaning rule of this type."""
+        return public_lines(value)

@@ -13,9 +13,11 @@ import re
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from pydantic import BaseModel, ValidationError
+import msgspec
+
+from ._validation import Invalid, convert
 
 _ARRAY_HEADER = re.compile(r"^\[\[\s*([^\[\]]+?)\s*\]\]\s*(#.*)?$")
 _TABLE_HEADER = re.compile(r"^\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
@@ -98,9 +100,10 @@ class ProfileErrorFactory(Protocol):
     def __call__(self, source: str, line: int | None, key: str, problem: str,
                  others: Sequence[tuple[int | None, str, str]] = ..., /) -> Exception: ...
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound=msgspec.Struct)
 _TOML_LINE = re.compile(r"at line (\d+)")
-_UNION_TAGS = frozenset({"[key]", "str", "Constant"})
+Prepare = Callable[[dict[str, Any]], dict[str, Any]]
+"""A family's step between TOML and its model (e.g. TOML's text keys made numbers); raises ``Invalid``."""
 
 
 def read_source(source: str | Path, error: ProfileErrorFactory) -> tuple[str, str]:
@@ -118,10 +121,10 @@ ReferenceProblems = Callable[[M], Iterator[tuple[list[str], str]]]
 
 
 def validate_toml(text: str, source: str, model: type[M], error: ProfileErrorFactory,
-                  references: ReferenceProblems[M] | None = None) -> M:
-    """Parse ``text`` as TOML into ``model``, then run ``references`` over it; problems raise ``error``
-    naming every mistake of the file at once (line and key of each, in file order), each key once."""
-    profile = _validated(text, source, model, error)
+                  references: ReferenceProblems[M] | None = None, prepare: Prepare | None = None) -> M:
+    """Parse ``text`` as TOML into ``model`` (after ``prepare``), then run ``references`` over it; problems
+    raise ``error`` naming every mistake of the file at once (line and key of each, in file order), each key once."""
+    profile = _validated(text, source, model, error, prepare)
     if references is not None:
         _raise_all(error, source, [(find_key_line(text, path), ".".join(path), problem)
                                    for path, problem in references(profile)])
@@ -140,18 +143,16 @@ def _raise_all(error: ProfileErrorFactory, source: str, problems: list[tuple[int
         raise error(source, line, key, problem, others) from cause
 
 
-def _validated(text: str, source: str, model: type[M], error: ProfileErrorFactory) -> M:
+def _validated(text: str, source: str, model: type[M], error: ProfileErrorFactory, prepare: Prepare | None) -> M:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = _TOML_LINE.search(str(exc))
         raise error(source, int(match.group(1)) if match else None, "", f"invalid TOML: {exc}") from exc
     try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for found in exc.errors():
-            path = [str(part) for part in found["loc"] if str(part) not in _UNION_TAGS]
-            problems.append((find_key_line(text, path), ".".join(path), str(found["msg"]).removeprefix("Value error, ")))
+        return convert(prepare(data) if prepare else data, model)
+    except Invalid as exc:
+        problems = [(find_key_line(text, found.loc), ".".join(str(part) for part in found.loc), found.why)
+                    for found in exc.problems]
         _raise_all(error, source, problems, exc)
-        raise  # not reached: a ValidationError holds at least one error
+        raise  # not reached: Invalid holds at least one problem

@@ -59,3 +59,19 @@ def test_a_malformed_heartbeat_names_the_member():
     document["status"]["backlog"] = -1
     with pytest.raises(WireError, match=r"status\.backlog"):
         parse_document(Heartbeat, document)
+
+
+def test_heartbeat_wire_form_is_pinned():
+    """The signed bytes of a heartbeat are those of the earlier (pydantic) gateways."""
+    from protocols.envelope import canonical
+
+    snapshot = {"gateway": "gw-1", "instruments": [{"id": "ei-01", "state": "up", "calibration_due": "2027-01-01"}],
+                "backlog": {"pending": 3, "last_seq": 9}, "uplink": {"last_upload_at": None}}
+    beat = build_heartbeat(snapshot, "abcdef0123456789", datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), 30.0,
+                           "site-1")
+    assert canonical(beat).decode() == (
+        '{"gateway":"gw-1","interval_s":30,"kid":"abcdef0123456789","sent_at":"2026-01-02T03:04:05.000+00:00",'
+        '"site":"site-1","status":{"backlog":3,"instruments":[{"calibration_due":"2027-01-01","id":"ei-01",'
+        '"last_error":null,"last_result_at":null,"state":"up"}],"last_seq":9,"last_upload_at":null}}')
+    parsed = parse_document(Heartbeat, {**beat, "sig": "x"})
+    assert parsed.status.instruments[0].calibration_due.isoformat() == "2027-01-01"

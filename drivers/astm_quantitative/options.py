@@ -7,8 +7,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
-
 from protocols.astm import (
     DEFAULT_LIMITS_RESOURCE,
     MAX_MESSAGE_BYTES,
@@ -20,13 +18,26 @@ from protocols.astm import (
 )
 
 from ..base import DriverConfigError
-from ..options import ReconnectOptions
+from ..options import Positive, PositiveInt, ReconnectOptions, parse_driver_options
 
 
-class AstmOptions(ReconnectOptions):
+class TextEncoding(str):
+    """The name of a text encoding Python knows."""
+
+    @classmethod
+    def parse_value(cls, value: object) -> TextEncoding:
+        """``value`` if ``codecs`` knows it; ValueError otherwise."""
+        if not isinstance(value, str):
+            raise TypeError(f"Expected `str`, got `{type(value).__name__}`")
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {value!r}") from None
+        return cls(value)
+
+
+class AstmOptions(ReconnectOptions, kw_only=True, frozen=True):
     """``[instruments.options]`` of an ``astm_quantitative`` instrument."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     transport: Literal["serial", "tcp"] = "serial"
     """``serial``: a serial device; ``tcp``: the analyzer's line behind a serial server (TCP server mode)."""
@@ -34,20 +45,19 @@ class AstmOptions(ReconnectOptions):
     """Serial: device path (or a symlink to it); TCP: port number."""
     host: str | None = None
     """TCP only: the serial server's address."""
-    baudrate: int = Field(default=9600, gt=0)
-    receive_timeout_s: float = Field(default=30.0, gt=0)
-    sender_timeout_s: float = Field(default=SENDER_TIMEOUTS_S["reply"], gt=0)
+    baudrate: PositiveInt = 9600
+    receive_timeout_s: Positive = 30.0
+    sender_timeout_s: Positive = SENDER_TIMEOUTS_S["reply"]
     """The instrument's reply timer: a message stored later than this after its final frame gets no ACK."""
     limits: str | None = None
-    encoding: str = "utf-8"
-    reconnect_s: float = Field(default=0.5, gt=0)
-    max_message_bytes: int = Field(default=MAX_MESSAGE_BYTES, gt=0, strict=True)
+    encoding: TextEncoding = TextEncoding("utf-8")
+    reconnect_s: Positive = 0.5
+    max_message_bytes: PositiveInt = MAX_MESSAGE_BYTES
     """Cap on one message's frames (STX..LF each); a bigger message is refused with NAKs."""
-    max_records: int = Field(default=MAX_RECORDS, gt=0, strict=True)
+    max_records: PositiveInt = MAX_RECORDS
     """Cap on one message's records (H and L included); a message with more is refused."""
 
-    @model_validator(mode="after")
-    def _link_fits_transport(self) -> AstmOptions:
+    def __post_init__(self) -> None:
         if self.transport == "tcp":
             if not self.host:
                 raise ValueError("host: required when transport is tcp")
@@ -57,29 +67,11 @@ class AstmOptions(ReconnectOptions):
             raise ValueError(f"port: a serial device path when transport is serial, got {self.port!r}")
         elif self.host is not None:
             raise ValueError("host: only with transport = \"tcp\"")
-        return self
-
-    @field_validator("encoding")
-    @classmethod
-    def _encoding(cls, value: str) -> str:
-        try:
-            codecs.lookup(value)
-        except LookupError:
-            raise ValueError(f"unknown text encoding {value!r}") from None
-        return value
 
 
 def parse_options(options: dict[str, object]) -> AstmOptions:
     """Validate ``options``; the DriverConfigError names the first bad key and why."""
-    try:
-        return AstmOptions.model_validate(options)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        key = ".".join(str(part) for part in error["loc"])
-        problem = str(error["msg"]).removeprefix("Value error, ")
-        if not key:  # a cross-field check: its message starts with "<key>: "
-            key, _, problem = problem.partition(": ")
-        raise DriverConfigError(f"astm_quantitative option {key!r}: {problem}") from None
+    return parse_driver_options(AstmOptions, options, "astm_quantitative")
 
 
 def load_limits(path: str | None) -> dict[str, ItemLimit]:

@@ -3,37 +3,29 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, ValidationError, field_validator
+from msgspec import Meta
 
 from protocols.enzyme import VerdictRules
 
-from ..base import DriverConfigError
-from ..options import ReconnectOptions
+from ..options import PositiveInt, ReconnectOptions, parse_driver_options
 
-
-
-class EnzymeOptions(ReconnectOptions):
+class EnzymeOptions(ReconnectOptions, kw_only=True, frozen=True):
     """Port settings, instrument clock offset, ack mode and the verdict profile."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    port: str = Field(min_length=1)
-    baudrate: int = Field(default=9600, gt=0)
-    cutoff: float = Field(default=50.0, gt=0, le=100)
-    min_control_delta_a: float = Field(default=0.3, ge=0)
+    port: Annotated[str, Meta(min_length=1)]
+    baudrate: PositiveInt = 9600
+    cutoff: Annotated[float, Meta(gt=0, le=100)] = 50.0
+    min_control_delta_a: Annotated[float, Meta(ge=0)] = 0.3
     suspect_band: tuple[float, float] = (40.0, 50.0)
     ack: bool = True
     """Ack mode (doc §10): query on connect, acknowledge each reading once the sink stored it."""
 
-    @field_validator("suspect_band")
-    @classmethod
-    def _band(cls, value: tuple[float, float]) -> tuple[float, float]:
-        low, high = value
+    def __post_init__(self) -> None:
+        low, high = self.suspect_band
         if not 0 <= low <= high <= 100:
-            raise ValueError(f"{list(value)} needs 0 <= low <= high <= 100")
-        return value
+            raise ValueError(f"suspect_band: {[low, high]} needs 0 <= low <= high <= 100")
 
     @property
     def rules(self) -> VerdictRules:
@@ -48,10 +40,4 @@ def _dec(value: float) -> Decimal:
 
 def parse_options(options: dict[str, Any]) -> EnzymeOptions:
     """Validate a config section; the DriverConfigError names the first offending key."""
-    try:
-        return EnzymeOptions.model_validate(options)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key, *inner = first["loc"]
-        where = f" (item {'.'.join(map(str, inner))})" if inner else ""
-        raise DriverConfigError(f"enzyme_inhibition option {key!r}{where}: {first['msg']}") from exc
+    return parse_driver_options(EnzymeOptions, options, "enzyme_inhibition")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from pydantic import ValidationError
+from protocols._validation import Invalid, Problem, convert
 
 from ..labels import Channel, SampleLabel
 
@@ -42,31 +42,23 @@ def parse_label_form(posted: Mapping[str, str], instruments: Collection[str]) ->
     if values["instrument"] and values["instrument"] not in instruments:
         errors["instrument"] = "err_instrument"
     try:
-        label = SampleLabel.model_validate(data)
-    except ValidationError as exc:
-        for error in exc.errors():
-            if not error["loc"]:  # the model check: kit lot and expiry together
+        label = convert(data, SampleLabel)
+    except Invalid as exc:
+        for problem in exc.problems:
+            if not problem.loc:  # the label's own check: kit lot and expiry together
                 errors.setdefault("kit_lot", "err_kit")
                 continue
-            name = str(error["loc"][0])
-            errors.setdefault(name, _error_key(name, error["type"]))
+            name = str(problem.loc[0])
+            errors.setdefault(name, _error_key(name, problem))
         return FormOutcome(values, None, errors)
     return FormOutcome(values, None if errors else label, errors)
 
 
-def _error_key(name: str, kind: str) -> str:
-    if kind == "missing":
+_BY_FIELD = {"category": "err_category", "kit_expiry": "err_date", "channel": "err_channel", "control": "err_control"}
+_BY_KIND = {"too_long": "err_too_long", "value": "err_text"}
+
+
+def _error_key(name: str, problem: Problem) -> str:
+    if problem.kind == "missing":
         return "err_category" if name == "category" else "err_required"
-    if name == "category":
-        return "err_category"
-    if name == "kit_expiry" and kind.startswith("date"):
-        return "err_date"
-    if name == "channel":
-        return "err_channel"
-    if name == "control":
-        return "err_control"
-    if kind in ("string_too_long", "too_long"):
-        return "err_too_long"
-    if kind == "value_error":
-        return "err_text"
-    return "err_required"
+    return _BY_FIELD.get(name) or _BY_KIND.get(problem.kind, "err_required")

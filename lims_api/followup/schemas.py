@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from lims_api.core.schemas import Rfc3339
-from protocols.text import PublicLine, PublicLines
+from protocols.text import public_line, public_lines
+
+PublicLine = Annotated[str, AfterValidator(public_line)]
+PublicLines = Annotated[str, AfterValidator(public_lines)]
 
 
 class CaseActionIn(BaseModel):

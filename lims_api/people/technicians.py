@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Annotated
 
 from argon2 import PasswordHasher
-from pydantic import AwareDatetime, Field
+from msgspec import Meta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from protocols.wire.heartbeat import SignedDocument
+from protocols.wire.heartbeat import AwareDatetime, SignedDocument
 
 from lims_api.audit import audit_log
 from lims_api.core.errors import DirectoryError, HeartbeatRejected
@@ -33,8 +34,8 @@ MAX_AGE = timedelta(minutes=5)
 WHAT = "roster request"
 
 
-class _RosterRequest(SignedDocument):
-    site: str | None = Field(default=None, max_length=64)
+class _RosterRequest(SignedDocument, kw_only=True):
+    site: Annotated[str, Meta(max_length=64)] | None = None
     sent_at: AwareDatetime
 
 

@@ -10,13 +10,13 @@ from collections.abc import Iterator
 
 from ._errors import ProfileError
 from ..profile_kind import ProfileKind
-from ._schema import Profile
+from ._schema import Profile, analyte_codes_as_numbers
 
 _NUMERIC = {"uint16", "int16", "uint32", "int32", "float32"}
 
 
 def _reference_problems(profile: Profile) -> Iterator[tuple[list[str], str]]:
-    """Cross-references pydantic cannot check field by field: names must exist and fit."""
+    """Cross-references the schema cannot check field by field: names must exist and fit."""
     fields = profile.result.fields
 
     def check(path: list[str], name: str | None, want: set[str]) -> Iterator[tuple[list[str], str]]:
@@ -53,7 +53,8 @@ def _is_modbus_profile(text: str) -> bool:
     return "\n[handshake]" in text
 
 
-_KIND = ProfileKind("profile", Profile, ProfileError, _reference_problems, _is_modbus_profile)
+_KIND = ProfileKind("profile", Profile, ProfileError, _reference_problems, _is_modbus_profile,
+                    analyte_codes_as_numbers)
 load_profile = _KIND.load
 parse_profile = _KIND.parse
 builtin_names = _KIND.builtin_names

@@ -9,12 +9,13 @@ signed gateway document (heartbeat, roster request) names ``gateway`` and ``kid`
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+import msgspec
+from msgspec import Meta
 
-from protocols.calibration import parse_due_date
+from protocols._validation import DueDate, Invalid, convert
 from protocols.envelope import b64url_decode, b64url_encode, canonical
 from protocols.errors import EnvelopeError, WireError
 from protocols.signing import Signer
@@ -24,58 +25,55 @@ MAX_INTERVAL_S = 86400.0
 INT32_MAX = 2**31 - 1
 JSON_SAFE_INT = 2**53 - 1
 """Largest integer JCS (RFC 8785) can sign exactly."""
+AwareDatetime = Annotated[datetime, Meta(tz=True)]
+"""A datetime with its UTC offset."""
 
 
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _Lenient(msgspec.Struct, kw_only=True):
+    """A document part: unknown members ignored (they stay in the signed document)."""
 
 
-class InstrumentStatus(_Lenient):
-    id: str = Field(min_length=1, max_length=64)
-    state: str = Field(min_length=1, max_length=16)
-    last_result_at: str | None = Field(default=None, max_length=40)
-    last_error: str | None = Field(default=None, max_length=1000)
-    calibration_due: date | None = None
-
-    @field_validator("calibration_due", mode="before")
-    @classmethod
-    def _due_date(cls, value: object) -> date | None:
-        return None if value is None else parse_due_date(value)
+class InstrumentStatus(_Lenient, kw_only=True):
+    id: Annotated[str, Meta(min_length=1, max_length=64)]
+    state: Annotated[str, Meta(min_length=1, max_length=16)]
+    last_result_at: Annotated[str, Meta(max_length=40)] | None = None
+    last_error: Annotated[str, Meta(max_length=1000)] | None = None
+    calibration_due: DueDate | None = None
 
 
-class GatewayStatus(_Lenient):
-    instruments: list[InstrumentStatus] = Field(max_length=256)
-    backlog: int = Field(ge=0, le=INT32_MAX)
-    last_seq: int = Field(ge=0, le=JSON_SAFE_INT)
-    last_upload_at: str | None = Field(default=None, max_length=40)
+class GatewayStatus(_Lenient, kw_only=True):
+    instruments: Annotated[list[InstrumentStatus], Meta(max_length=256)]
+    backlog: Annotated[int, Meta(ge=0, le=INT32_MAX)]
+    last_seq: Annotated[int, Meta(ge=0, le=JSON_SAFE_INT)]
+    last_upload_at: Annotated[str, Meta(max_length=40)] | None = None
 
 
-class SignedDocument(_Lenient):
+class SignedDocument(_Lenient, kw_only=True):
     """What every signed gateway document names: the gateway, its key and the signature."""
 
-    gateway: str = Field(min_length=1, max_length=64)
-    kid: str = Field(pattern=r"^[0-9a-f]{16}$")
-    sig: str = Field(min_length=1)
+    gateway: Annotated[str, Meta(min_length=1, max_length=64)]
+    kid: Annotated[str, Meta(pattern=r"^[0-9a-f]{16}$")]
+    sig: Annotated[str, Meta(min_length=1)]
 
 
 Signed = TypeVar("Signed", bound=SignedDocument)
 
 
-class Heartbeat(SignedDocument):
+class Heartbeat(SignedDocument, kw_only=True):
     """The members a reader needs; unknown members stay in the document (they are signed too)."""
 
-    site: str | None = Field(default=None, max_length=64)
+    site: Annotated[str, Meta(max_length=64)] | None = None
     sent_at: AwareDatetime
-    interval_s: float | None = Field(default=None, gt=0, le=MAX_INTERVAL_S)
+    interval_s: Annotated[float, Meta(gt=0, le=MAX_INTERVAL_S)] | None = None
     status: GatewayStatus
 
 
 def parse_document(model: type[Signed], document: dict[str, Any]) -> Signed:
     """``document`` as ``model``; ``WireError`` names each member that is wrong (``status.backlog: ...``)."""
     try:
-        return model.model_validate(document)
-    except ValidationError as exc:
-        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False))
+        return convert(document, model, strict=False)
+    except Invalid as exc:
+        where = "; ".join(f"{'.'.join(str(p) for p in found.loc)}: {found.why}" for found in exc.problems)
         raise WireError(where) from exc
 
 

@@ -91,7 +91,7 @@ def test_missing_table_is_named(tmp_path):
 def test_bad_site_kind_names_allowed_values_and_line(tmp_path):
     path = write(tmp_path, VALID.replace('kind = "market"', 'kind = "farm"'))
     [issue] = errors_of(path)
-    assert issue.startswith(f"{path}:9: site.kind: Input should be 'market', 'supermarket'")
+    assert issue.startswith(f"{path}:9: site.kind: must be one of 'market', 'supermarket'")
     assert issue.endswith("got 'farm'")
 
 
@@ -115,8 +115,8 @@ def test_wrong_types_and_unknown_keys_are_all_reported(tmp_path):
     text = text.replace("enabled = false", 'enabled = "no"\ncolour = "red"')
     path = write(tmp_path, text)
     assert errors_of(path) == [
-        f"{path}:14: lims.batch_size: wrong type: Input should be a valid integer, got str '10'",
-        f"{path}:26: instruments[1].enabled: wrong type: Input should be a valid boolean, got str 'no'",
+        f"{path}:14: lims.batch_size: wrong type: expected int, got str '10'",
+        f"{path}:26: instruments[1].enabled: wrong type: expected bool, got str 'no'",
         f"{path}:27: instruments[1].colour: unknown key (misspelt?)",
     ]
 
@@ -124,12 +124,12 @@ def test_wrong_types_and_unknown_keys_are_all_reported(tmp_path):
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ('id = "gw-test-01"', 'id = "GW_01"', ":2: gateway.id: String should match pattern"),
+        ('id = "gw-test-01"', 'id = "GW_01"', ":2: gateway.id: must match pattern"),
         ('url = "https://lims.example.cn/"', 'url = "ftp://x"', ":13: lims.url: must be an http:// or https:// URL"),
         ('url = "https://lims.example.cn/"', 'url = "http://x"\nretry_min_s = 5\nretry_max_s = 1',
          ":12: lims: retry_max_s (1.0) is below retry_min_s (5.0)"),
         ('operator = "tech-001"', 'operator = "t"\nstatus_port = 70000',
-         ":6: gateway.status_port: Input should be less than or equal to 65535"),
+         ":6: gateway.status_port: must be <= 65535, got 70000"),
     ],
 )
 def test_value_rules_name_key_and_line(tmp_path, old, new, expected):
@@ -158,3 +158,13 @@ def test_calibration_due_is_a_toml_date_or_an_iso_string(tmp_path):
 def test_bad_calibration_due_names_file_line_and_key(tmp_path, value, why):
     path = write(tmp_path, VALID.replace("enabled = false", f"enabled = false\ncalibration_due = {value}"))
     assert errors_of(path) == [f"{path}:26: instruments[1].calibration_due: {why}"]
+
+
+def test_config_written_back_reads_the_same(tmp_path):
+    """``GatewayConfig.to_data`` is TOML-ready (tomli-w) and loads into an equal config."""
+    import tomli_w
+
+    config = load_config(write(tmp_path, VALID.replace("enabled = false", "enabled = false\ncalibration_due = 2027-03-01")))
+    again = load_config(write(tmp_path, tomli_w.dumps(config.to_data())))
+    assert again == config
+    assert again.instruments[1].calibration_due == date(2027, 3, 1)

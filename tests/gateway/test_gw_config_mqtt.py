@@ -32,9 +32,9 @@ def test_mqtt_transport_defaults():
 @pytest.mark.parametrize("change, message", [
     (lambda d: d["lims"].update(transport="mqtt"), '[mqtt] table is required when [lims] transport is "mqtt"'),
     (lambda d: d["lims"].pop("url"), 'lims: url is required when transport is "http"'),
-    (lambda d: d.update(mqtt={"host": "b", "topic_prefix": "a/#"}), "mqtt.topic_prefix: String should match"),
+    (lambda d: d.update(mqtt={"host": "b", "topic_prefix": "a/#"}), "mqtt.topic_prefix: must match pattern"),
     (lambda d: d.update(mqtt={"host": "b", "topic_prefix": "/kuaijian"}), "without a leading or trailing '/'"),
-    (lambda d: d["lims"].update(transport="amqp"), "lims.transport: Input should be 'http' or 'mqtt'"),
+    (lambda d: d["lims"].update(transport="amqp"), "lims.transport: must be one of 'http', 'mqtt', got 'amqp'"),
 ])
 def test_transport_errors_name_the_key(change, message):
     data = config_data("http://x", [])

@@ -13,11 +13,11 @@ from .test_gw_check_config_drivers import GOOD_PROFILE, check, write
 
 GR100 = GOOD_PROFILE.read_text("utf-8")
 BREAKS = [  # (text in gr100.toml, replacement, key, problem)
-    ("count = 28", 'count = "many"', "identity.count", "valid integer"),
+    ("count = 28", 'count = "many"', "identity.count", "expected int, got str"),
     ('ratio        = { address = 208, type = "float32"', 'ratio        = { address = 208, type = "float64"',
      "result.fields.ratio.type", "uint16"),
     ('day          = { address = 214, type = "uint16" }', 'day          = { address = 214, type = "uint16", colour = 1 }',
-     "result.fields.day.colour", "Extra inputs are not permitted"),
+     "result.fields.day.colour", "unknown key"),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 from argon2 import PasswordHasher
 
@@ -75,7 +76,7 @@ def test_wrong_pins_lock_the_technicians_pin_for_a_while():
 def test_a_newer_roster_without_the_signed_in_technician_signs_them_out():
     sign_in = SignIn(ROSTER, idle_s=600, clock=Clock())
     sign_in.with_badge("YZ-T-0042")
-    sign_in.replace_roster(ROSTER.model_copy(update={"technicians": [LI]}))
+    sign_in.replace_roster(msgspec.structs.replace(ROSTER, technicians=[LI]))
     assert sign_in.current() is None
 
 

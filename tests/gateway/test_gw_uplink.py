@@ -13,6 +13,7 @@ import pytest
 from gateway.config import LimsSection
 from gateway.http_client import client_for
 from gateway.uplink_http import HttpUplink, UploadFailed
+from protocols._validation import convert
 from protocols.result import Sample
 
 from .conftest import GATEWAY_ID, async_wait_until, result
@@ -20,8 +21,8 @@ from .gw_standin_lims import StandInLims, free_port
 
 
 def lims_config(url: str, **overrides: object) -> LimsSection:
-    return LimsSection.model_validate({"url": url, "batch_size": 50, "timeout_s": 2.0, "retry_min_s": 0.02,
-                                       "retry_max_s": 0.2, **overrides})
+    return convert({"url": url, "batch_size": 50, "timeout_s": 2.0, "retry_min_s": 0.02, "retry_max_s": 0.2,
+                    **overrides}, LimsSection)
 
 
 def fill(outbox, count: int) -> None:

@@ -102,7 +102,7 @@ def test_document_is_built_from_the_health_snapshot() -> None:
 def test_no_heartbeats_over_mqtt_or_when_turned_off(tmp_path: Path) -> None:
     key = generate_key_file(tmp_path / "gateway.key")
     off = _config(tmp_path, "http://127.0.0.1:9", heartbeat_s=0)
-    mqtt = parse_config({**off.model_dump(mode="json"), "lims": {"transport": "mqtt"},
+    mqtt = parse_config({**off.to_data(), "lims": {"transport": "mqtt"},
                          "mqtt": {"host": "127.0.0.1"}}, source=tmp_path / "gateway.toml")
 
     async def started(config: Any) -> object:
