@@ -23,6 +23,7 @@ ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
 
 _READ = 65536
 _DISCONNECT: Message = {"type": "http.disconnect"}
+_PHRASES = {status.value: status.phrase for status in HTTPStatus}
 
 
 class _Abort(Exception):
@@ -90,7 +91,7 @@ class RoomServer:
                     break
                 conn.start_next_cycle()
         except h11.RemoteProtocolError as exc:
-            log.warning("room page: malformed request refused", extra={"error": str(exc)})
+            log.info("room page: malformed request refused", extra={"error": str(exc)})
             await _Exchange(self, conn, None, reader, writer).reply(exc.error_status_hint)
         except (OSError, asyncio.CancelledError):  # client gone, or ``close`` (a 3.11 stream task must not end
             pass                                   # cancelled: asyncio would log it as an error)
@@ -99,14 +100,6 @@ class RoomServer:
         finally:
             self._connections.pop(task, None)
             writer.close()
-
-
-def _phrase(status: int) -> str:
-    """The standard reason phrase of ``status`` ("" if none)."""
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
 
 
 async def _next_event(conn: h11.Connection, reader: asyncio.StreamReader) -> Any:
@@ -224,7 +217,7 @@ class _Exchange:
             if self.server.closing:
                 headers.append((b"connection", b"close"))
             await self._write(h11.Response(status_code=message["status"], headers=headers,
-                                           reason=_phrase(message["status"])))
+                                           reason=_PHRASES.get(message["status"], "")))
             self.started = True
         elif message["type"] == "http.response.body" and self.started:
             body = message.get("body", b"")
@@ -242,8 +235,9 @@ class _Exchange:
             self.finished = True
             return
         self.started = self.finished = True
-        body = f"{status} {_phrase(status)}\n".encode()
-        await self._write(h11.Response(status_code=status, reason=_phrase(status), headers=[
+        reason = _PHRASES.get(status, "")
+        body = f"{status} {reason}\n".encode()
+        await self._write(h11.Response(status_code=status, reason=reason, headers=[
             (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
             (b"connection", b"close")]))
         if not self.head:

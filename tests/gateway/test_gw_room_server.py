@@ -168,6 +168,7 @@ def test_oversized_body_is_refused_with_413():
 
 
 def test_garbage_gets_400_and_the_next_connection_is_served(caplog):
+    caplog.set_level(logging.INFO, "gateway.room")
     async def scenario(server: RoomServer, base: str, seen: Seen) -> None:
         reply = await raw(base, b"\x00\x01 not http at all\r\n\r\n")
         assert reply.startswith(b"HTTP/1.1 400 Bad Request\r\n") and b"connection: close" in reply.lower()
