@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
+from msgspec.structs import replace
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from protocols.result import Control, TestResult
@@ -82,25 +83,18 @@ def apply_label(result: TestResult, label: SampleLabel | None) -> TestResult:
     if label is None:
         if UNLABELLED_FLAG not in flags:
             flags.append(UNLABELLED_FLAG)
-        return result.model_copy(update={"qc": result.qc.model_copy(update={"flags": flags})})
+        return replace(result, qc=replace(result.qc, flags=flags))
     sample: dict[str, Any] = {
         "name": label.name, "category": CATEGORY_NAMES[label.category], "stall": label.stall,
         "supplier": label.supplier, "origin": label.origin, "barcode": label.barcode,
         "id": label.sample_id or result.sample.id,
     }
-    update: dict[str, Any] = {
-        "sample": result.sample.model_copy(update={k: v for k, v in sample.items() if v is not None}),
-        "operator": label.operator,
-    }
+    extra = result.extra
     if label.kit_lot is not None and label.kit_expiry is not None:
-        update["kit"] = {"lot": label.kit_lot, "expiry": label.kit_expiry.isoformat()}
+        extra = {**extra, "kit": {"lot": label.kit_lot, "expiry": label.kit_expiry.isoformat()}}
         if datetime.fromisoformat(result.tested_at).date() > label.kit_expiry and KIT_EXPIRED_FLAG not in flags:
             flags.append(KIT_EXPIRED_FLAG)
-    update["qc"] = result.qc.model_copy(update={"flags": flags, "control": label.control})
-    # model_copy cannot add an extra member: rebuild from the wire form (validates it too).
-    return TestResult.model_validate({**result.to_wire(), **_wire(update)})
-
-
-def _wire(update: dict[str, Any]) -> dict[str, Any]:
-    return {key: value.model_dump(mode="json") if isinstance(value, BaseModel) else value
-            for key, value in update.items()}
+    return replace(
+        result, sample=replace(result.sample, **{k: v for k, v in sample.items() if v is not None}),
+        operator=label.operator, qc=replace(result.qc, flags=flags, control=label.control), extra=extra,
+    )

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+from msgspec.structs import replace
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from protocols.privacy import PSEUDONYMOUS_ID
@@ -179,11 +180,10 @@ class SignIn:
         """``result`` with the signed-in technician as ``operator``, or flagged ``operator_not_signed_in``."""
         who = self.current()
         if who is not None:
-            return result.model_copy(update={"operator": who.id})
+            return replace(result, operator=who.id)
         if NOT_SIGNED_IN_FLAG in result.qc.flags:
             return result
-        return result.model_copy(update={"qc": result.qc.model_copy(
-            update={"flags": [*result.qc.flags, NOT_SIGNED_IN_FLAG]})})
+        return replace(result, qc=replace(result.qc, flags=[*result.qc.flags, NOT_SIGNED_IN_FLAG]))
 
     def _locked(self, technician_id: str) -> bool:
         count, since = self._failures.get(technician_id, (0, 0.0))

@@ -1,7 +1,8 @@
-"""The canonical TestResult (wire contract §2) as a validated pydantic model.
+"""The canonical TestResult (wire contract §2) as frozen, validated msgspec structs.
 
-Drivers build it, the gateway signs ``to_wire()``, the LIMS re-validates the
-``result`` member of each envelope with ``TestResult.model_validate``.
+Drivers build it, the gateway signs ``to_wire()``, the LIMS re-validates the ``result`` member of
+each envelope with ``TestResult.from_wire``. Members the contract does not name are allowed on every
+object: they are kept in its ``extra`` dict and put back on the wire beside the named ones.
 More members may be added later; none of the contract's may be removed.
 """
 
@@ -9,36 +10,79 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import msgspec
 
 SiteKind = Literal["market", "supermarket", "school", "canteen", "station"]
 TestKind = Literal["enzyme_inhibition", "colloidal_gold", "quantitative"]
 Verdict = Literal["negative", "positive", "invalid"]
 Control = Literal["sample", "negative_control", "positive_control", "blank"]
 Transport = Literal["serial", "modbus-rtu", "modbus-tcp", "astm"]
+Encoding = Literal["base64"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+class ResultError(msgspec.ValidationError):
+    """Every problem :meth:`TestResult.from_wire` found: ``problems`` is ``[(path, message)]``.
+
+    A path is msgspec's, e.g. ``$.site.id`` or ``$.qc.flags[2]``; the message reads
+    ``"<message> - at `<path>`"`` for each, joined by ``"; "``.
+    """
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{message} - at `{path}`" for path, message in problems))
+        self.problems = problems
 
 
-class Site(_Strict):
+class _Part(msgspec.Struct, frozen=True, kw_only=True):
+    """An object of the result: its named members, checked on construction, plus ``extra`` ones."""
+
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
+    """Members the contract does not name (method-specific values, ``kit``, ``evidence``, ...)."""
+
+    _TEXT: ClassVar[tuple[str, ...]] = ()
+    _OPTIONAL_TEXT: ClassVar[tuple[str, ...]] = ()
+    _CHOICES: ClassVar[tuple[tuple[str, frozenset[str]], ...]] = ()
+
+    def __post_init__(self) -> None:
+        for name in self._TEXT:
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"`{name}` must be a string, got {_kind(getattr(self, name))}")
+        for name in self._OPTIONAL_TEXT:
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"`{name}` must be a string or null, got {_kind(value)}")
+        for name, allowed in self._CHOICES:
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"`{name}` must be one of {sorted(allowed)}, got {getattr(self, name)!r}")
+        if self.extra:
+            _check_extra(type(self), self.extra)
+        self._check()
+
+    def _check(self) -> None:
+        """Rules beyond types and choices (none by default)."""
+
+
+class Site(_Part, frozen=True, kw_only=True):
     id: str
     kind: SiteKind
     name: str
 
+    _TEXT = ("id", "name")
+    _CHOICES = (("kind", frozenset(get_args(SiteKind))),)
 
-class Instrument(_Strict):
+
+class Instrument(_Part, frozen=True, kw_only=True):
     id: str
     model: str
     serial: str
     firmware: str
     driver: str
 
+    _TEXT = ("id", "model", "serial", "firmware", "driver")
 
-class Sample(_Strict):
+
+class Sample(_Part, frozen=True, kw_only=True):
     id: str | None = None
     name: str | None = None
     category: str | None = None
@@ -47,42 +91,66 @@ class Sample(_Strict):
     stall: str | None = None
     barcode: str | None = None
 
+    _OPTIONAL_TEXT = ("id", "name", "category", "origin", "supplier", "stall", "barcode")
 
-class TestSpec(_Strict):
+
+class TestSpec(_Part, frozen=True, kw_only=True):
     __test__ = False  # not a pytest test class
     item: str
     method: str
     kind: TestKind
     analyte: str | None = None
 
+    _TEXT = ("item", "method")
+    _OPTIONAL_TEXT = ("analyte",)
+    _CHOICES = (("kind", frozenset(get_args(TestKind))),)
 
-class Measurement(_Strict):
-    """``value``/``unit``/``cutoff`` plus method-specific raw values (extra members)."""
+
+class Measurement(_Part, frozen=True, kw_only=True):
+    """``value``/``unit``/``cutoff``; method-specific raw values go in ``extra``.
+
+    An int ``value`` or ``cutoff`` is stored as a float (as the wire form gives it back).
+    """
 
     value: float | None
     unit: str
     cutoff: float | None
 
-    @field_validator("value", "cutoff")
-    @classmethod
-    def _finite(cls, v: float | None) -> float | None:
-        if v is not None and not math.isfinite(v):
-            raise ValueError("must be a finite number (JCS cannot encode NaN/Inf)")
-        return v
+    _TEXT = ("unit",)
+
+    def _check(self) -> None:
+        for name in ("value", "cutoff"):
+            number = getattr(self, name)
+            if number is None or type(number) is float:
+                if number is not None and not math.isfinite(number):
+                    raise ValueError(f"`{name}` must be a finite number (JCS cannot encode NaN/Inf)")
+            elif type(number) is int:
+                msgspec.structs.force_setattr(self, name, float(number))
+            else:
+                raise ValueError(f"`{name}` must be a number or null, got {_kind(number)}")
 
 
-class QC(_Strict):
+class QC(_Part, frozen=True, kw_only=True):
     control: Control = "sample"
-    flags: list[str] = Field(default_factory=list)
+    flags: list[str] = msgspec.field(default_factory=list)
+
+    _CHOICES = (("control", frozenset(get_args(Control))),)
+
+    def _check(self) -> None:
+        if type(self.flags) is not list or not all(isinstance(flag, str) for flag in self.flags):
+            raise ValueError("`flags` must be a list of strings")
 
 
-class Raw(_Strict):
+class Raw(_Part, frozen=True, kw_only=True):
     transport: Transport
-    encoding: Literal["base64"] = "base64"
+    encoding: Encoding = "base64"
     data: str
 
+    _TEXT = ("data",)
+    _CHOICES = (("transport", frozenset(get_args(Transport))), ("encoding", frozenset(get_args(Encoding))))
 
-class TestResult(_Strict):
+
+class TestResult(_Part, frozen=True, kw_only=True):
     """One instrument reading, attributable and traceable (contract §2)."""
 
     __test__ = False  # not a pytest test class
@@ -101,17 +169,128 @@ class TestResult(_Strict):
     received_at: str
     raw: Raw
 
-    @field_validator("tested_at", "received_at")
+    _TEXT = ("id", "operator", "tested_at", "received_at")
+    _CHOICES = (("verdict", frozenset(get_args(Verdict))),)
+
+    def _check(self) -> None:
+        for name, part in _PARTS:
+            if type(getattr(self, name)) is not part:
+                raise ValueError(f"`{name}` must be a {part.__name__}, got {_kind(getattr(self, name))}")
+        channel = self.channel
+        if channel is not None and type(channel) is not int and not isinstance(channel, str):
+            raise ValueError(f"`channel` must be an integer, a string or null, got {_kind(channel)}")
+        for name in ("tested_at", "received_at"):
+            problem = _time_problem(getattr(self, name))
+            if problem is not None:
+                raise ValueError(f"`{name}`: {problem}")
+
     @classmethod
-    def _rfc3339_with_offset(cls, v: str) -> str:
+    def from_wire(cls, obj: Any) -> TestResult:
+        """The result of a decoded ``result`` member, strictly checked; :class:`ResultError` lists every problem."""
+        prepared = _split(cls, obj)
+        if type(prepared) is dict:
+            if prepared is obj:
+                prepared = dict(prepared)
+            for name, part in _PARTS:
+                if name in prepared:
+                    prepared[name] = _split(part, prepared[name])
         try:
-            parsed = datetime.fromisoformat(v)
-        except ValueError as exc:
-            raise ValueError(f"not an RFC 3339 time: {v!r}") from exc
-        if parsed.tzinfo is None:
-            raise ValueError(f"RFC 3339 time needs an explicit offset: {v!r}")
-        return v
+            return msgspec.convert(prepared, cls, strict=True)
+        except msgspec.ValidationError as exc:
+            raise ResultError(_problems(obj) or [_located(str(exc), "$")]) from None
 
     def to_wire(self) -> dict[str, Any]:
-        """The JSON-ready dict that goes into an envelope's ``result`` member."""
-        return self.model_dump(mode="json")
+        """The JSON-ready dict that goes into an envelope's ``result`` member (extra members inline)."""
+        wire: dict[str, Any] = msgspec.to_builtins(self)
+        _inline(wire)
+        for name, _ in _PARTS:
+            _inline(wire[name])
+        return wire
+
+
+_PARTS: tuple[tuple[str, type[_Part]], ...] = (
+    ("site", Site), ("instrument", Instrument), ("sample", Sample), ("test", TestSpec),
+    ("measurement", Measurement), ("qc", QC), ("raw", Raw),
+)
+_OBJECTS: tuple[type[_Part], ...] = (TestResult, Site, Instrument, Sample, TestSpec, Measurement, QC, Raw)
+_NAMES: dict[type[_Part], frozenset[str]] = {
+    part: frozenset(part.__struct_fields__) - {"extra"} for part in _OBJECTS
+}
+"""The members each object names (everything else on the wire is ``extra``)."""
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _check_extra(part: type[_Part], extra: dict[str, Any]) -> None:
+    """Extra member names are strings and none is a named member (it would be emitted twice)."""
+    if not all(isinstance(key, str) for key in extra):
+        raise ValueError("`extra` member names must be strings")
+    clash = _NAMES[part].intersection(extra)
+    if clash:
+        raise ValueError(f"`extra` repeats named member(s) {sorted(clash)}")
+
+
+def _time_problem(value: str) -> str | None:
+    """Why ``value`` is not an RFC 3339 time with an explicit offset; None if it is one."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return f"not an RFC 3339 time: {value!r}"
+    if parsed.tzinfo is None:
+        return f"RFC 3339 time needs an explicit offset: {value!r}"
+    return None
+
+
+def _split(part: type[_Part], obj: Any) -> Any:
+    """``obj`` with the members ``part`` does not name moved into ``extra`` (``obj`` itself if none)."""
+    if type(obj) is not dict:
+        return obj
+    names = _NAMES[part]
+    if names.issuperset(obj):
+        return obj
+    prepared = {key: value for key, value in obj.items() if key in names}
+    prepared["extra"] = {key: value for key, value in obj.items() if key not in names}
+    return prepared
+
+
+def _inline(wire: dict[str, Any]) -> None:
+    """Move ``wire["extra"]``'s members up beside the named ones."""
+    extra = wire.pop("extra")
+    if extra:
+        wire.update(extra)
+
+
+def _located(message: str, prefix: str) -> tuple[str, str]:
+    """``(path, message)`` of a msgspec message, its path (``$``-relative) placed under ``prefix``."""
+    text, sep, where = message.rpartition(" - at `")
+    if not sep:
+        return prefix, message
+    return prefix + where.rstrip("`")[1:], text
+
+
+def _problems(obj: Any) -> list[tuple[str, str]]:
+    """Each member of ``obj`` checked on its own, so that one bad member does not hide another."""
+    if type(obj) is not dict:
+        return []
+    found = []
+    for field in msgspec.structs.fields(TestResult):
+        if field.name == "extra":
+            continue
+        if field.name not in obj:
+            if field.required:
+                found.append(("$", f"Object missing required field `{field.name}`"))
+            continue
+        value = obj[field.name]
+        part = dict(_PARTS).get(field.name)
+        try:
+            msgspec.convert(_split(part, value) if part else value, field.type, strict=True)
+        except msgspec.ValidationError as exc:
+            found.append(_located(str(exc), f"$.{field.name}"))
+            continue
+        if field.name in ("tested_at", "received_at"):
+            problem = _time_problem(value)
+            if problem is not None:
+                found.append((f"$.{field.name}", problem))
+    return found
