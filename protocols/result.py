@@ -35,7 +35,10 @@ class ResultError(msgspec.ValidationError):
 
 
 class _Part(msgspec.Struct, frozen=True, kw_only=True):
-    """An object of the result: its named members, checked on construction, plus ``extra`` ones."""
+    """An object of the result: its named members, checked on construction, plus ``extra`` ones.
+
+    Each ``__post_init__`` is one fast test; :meth:`_refuse` then names what is wrong.
+    """
 
     extra: dict[str, Any] = msgspec.field(default_factory=dict)
     """Members the contract does not name (method-specific values, ``kit``, ``evidence``, ...)."""
@@ -44,7 +47,8 @@ class _Part(msgspec.Struct, frozen=True, kw_only=True):
     _OPTIONAL_TEXT: ClassVar[tuple[str, ...]] = ()
     _CHOICES: ClassVar[tuple[tuple[str, frozenset[str]], ...]] = ()
 
-    def __post_init__(self) -> None:
+    def _refuse(self) -> None:
+        """Raise ``ValueError`` naming the first broken rule (returns if there is none)."""
         for name in self._TEXT:
             if not isinstance(getattr(self, name), str):
                 raise ValueError(f"`{name}` must be a string, got {_kind(getattr(self, name))}")
@@ -55,12 +59,13 @@ class _Part(msgspec.Struct, frozen=True, kw_only=True):
         for name, allowed in self._CHOICES:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"`{name}` must be one of {sorted(allowed)}, got {getattr(self, name)!r}")
-        if self.extra:
-            _check_extra(type(self), self.extra)
-        self._check()
 
-    def _check(self) -> None:
-        """Rules beyond types and choices (none by default)."""
+
+_SITE_KINDS = frozenset(get_args(SiteKind))
+_TEST_KINDS = frozenset(get_args(TestKind))
+_VERDICTS = frozenset(get_args(Verdict))
+_CONTROLS = frozenset(get_args(Control))
+_TRANSPORTS = frozenset(get_args(Transport))
 
 
 class Site(_Part, frozen=True, kw_only=True):
@@ -69,7 +74,11 @@ class Site(_Part, frozen=True, kw_only=True):
     name: str
 
     _TEXT = ("id", "name")
-    _CHOICES = (("kind", frozenset(get_args(SiteKind))),)
+    _CHOICES = (("kind", _SITE_KINDS),)
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.id, str) and isinstance(self.name, str) and self.kind in _SITE_KINDS):
+            self._refuse()
 
 
 class Instrument(_Part, frozen=True, kw_only=True):
@@ -80,6 +89,11 @@ class Instrument(_Part, frozen=True, kw_only=True):
     driver: str
 
     _TEXT = ("id", "model", "serial", "firmware", "driver")
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.id, str) and isinstance(self.model, str) and isinstance(self.serial, str)
+                and isinstance(self.firmware, str) and isinstance(self.driver, str)):
+            self._refuse()
 
 
 class Sample(_Part, frozen=True, kw_only=True):
@@ -93,6 +107,11 @@ class Sample(_Part, frozen=True, kw_only=True):
 
     _OPTIONAL_TEXT = ("id", "name", "category", "origin", "supplier", "stall", "barcode")
 
+    def __post_init__(self) -> None:
+        for value in (self.id, self.name, self.category, self.origin, self.supplier, self.stall, self.barcode):
+            if value is not None and not isinstance(value, str):
+                self._refuse()
+
 
 class TestSpec(_Part, frozen=True, kw_only=True):
     __test__ = False  # not a pytest test class
@@ -103,7 +122,12 @@ class TestSpec(_Part, frozen=True, kw_only=True):
 
     _TEXT = ("item", "method")
     _OPTIONAL_TEXT = ("analyte",)
-    _CHOICES = (("kind", frozenset(get_args(TestKind))),)
+    _CHOICES = (("kind", _TEST_KINDS),)
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.item, str) and isinstance(self.method, str) and self.kind in _TEST_KINDS
+                and (self.analyte is None or isinstance(self.analyte, str))):
+            self._refuse()
 
 
 class Measurement(_Part, frozen=True, kw_only=True):
@@ -118,15 +142,22 @@ class Measurement(_Part, frozen=True, kw_only=True):
 
     _TEXT = ("unit",)
 
-    def _check(self) -> None:
+    def __post_init__(self) -> None:
+        value, cutoff = self.value, self.cutoff
+        if not ((value is None or (type(value) is float and math.isfinite(value)))
+                and (cutoff is None or (type(cutoff) is float and math.isfinite(cutoff)))
+                and isinstance(self.unit, str)):
+            self._refuse()
+
+    def _refuse(self) -> None:
+        super()._refuse()
         for name in ("value", "cutoff"):
             number = getattr(self, name)
-            if number is None or type(number) is float:
-                if number is not None and not math.isfinite(number):
-                    raise ValueError(f"`{name}` must be a finite number (JCS cannot encode NaN/Inf)")
-            elif type(number) is int:
+            if type(number) is int:
                 msgspec.structs.force_setattr(self, name, float(number))
-            else:
+            elif type(number) is float and not math.isfinite(number):
+                raise ValueError(f"`{name}` must be a finite number (JCS cannot encode NaN/Inf)")
+            elif number is not None and type(number) is not float:
                 raise ValueError(f"`{name}` must be a number or null, got {_kind(number)}")
 
 
@@ -134,11 +165,18 @@ class QC(_Part, frozen=True, kw_only=True):
     control: Control = "sample"
     flags: list[str] = msgspec.field(default_factory=list)
 
-    _CHOICES = (("control", frozenset(get_args(Control))),)
+    _CHOICES = (("control", _CONTROLS),)
 
-    def _check(self) -> None:
-        if type(self.flags) is not list or not all(isinstance(flag, str) for flag in self.flags):
-            raise ValueError("`flags` must be a list of strings")
+    def __post_init__(self) -> None:
+        if self.control not in _CONTROLS or type(self.flags) is not list:
+            self._refuse()
+        for flag in self.flags:
+            if not isinstance(flag, str):
+                self._refuse()
+
+    def _refuse(self) -> None:
+        super()._refuse()
+        raise ValueError("`flags` must be a list of strings")
 
 
 class Raw(_Part, frozen=True, kw_only=True):
@@ -147,7 +185,11 @@ class Raw(_Part, frozen=True, kw_only=True):
     data: str
 
     _TEXT = ("data",)
-    _CHOICES = (("transport", frozenset(get_args(Transport))), ("encoding", frozenset(get_args(Encoding))))
+    _CHOICES = (("transport", _TRANSPORTS), ("encoding", frozenset(get_args(Encoding))))
+
+    def __post_init__(self) -> None:
+        if not (self.transport in _TRANSPORTS and self.encoding == "base64" and isinstance(self.data, str)):
+            self._refuse()
 
 
 class TestResult(_Part, frozen=True, kw_only=True):
@@ -170,15 +212,25 @@ class TestResult(_Part, frozen=True, kw_only=True):
     raw: Raw
 
     _TEXT = ("id", "operator", "tested_at", "received_at")
-    _CHOICES = (("verdict", frozenset(get_args(Verdict))),)
+    _CHOICES = (("verdict", _VERDICTS),)
 
-    def _check(self) -> None:
+    def __post_init__(self) -> None:
+        channel = self.channel
+        if not (isinstance(self.id, str) and isinstance(self.operator, str) and self.verdict in _VERDICTS
+                and (channel is None or type(channel) is int or isinstance(channel, str))
+                and type(self.site) is Site and type(self.instrument) is Instrument and type(self.sample) is Sample
+                and type(self.test) is TestSpec and type(self.measurement) is Measurement
+                and type(self.qc) is QC and type(self.raw) is Raw
+                and _time_problem(self.tested_at) is None and _time_problem(self.received_at) is None):
+            self._refuse()
+
+    def _refuse(self) -> None:
+        super()._refuse()
         for name, part in _PARTS:
             if type(getattr(self, name)) is not part:
                 raise ValueError(f"`{name}` must be a {part.__name__}, got {_kind(getattr(self, name))}")
-        channel = self.channel
-        if channel is not None and type(channel) is not int and not isinstance(channel, str):
-            raise ValueError(f"`channel` must be an integer, a string or null, got {_kind(channel)}")
+        if not (self.channel is None or type(self.channel) is int or isinstance(self.channel, str)):
+            raise ValueError(f"`channel` must be an integer, a string or null, got {_kind(self.channel)}")
         for name in ("tested_at", "received_at"):
             problem = _time_problem(getattr(self, name))
             if problem is not None:
@@ -187,24 +239,21 @@ class TestResult(_Part, frozen=True, kw_only=True):
     @classmethod
     def from_wire(cls, obj: Any) -> TestResult:
         """The result of a decoded ``result`` member, strictly checked; :class:`ResultError` lists every problem."""
-        prepared = _split(cls, obj)
-        if type(prepared) is dict:
-            if prepared is obj:
-                prepared = dict(prepared)
-            for name, part in _PARTS:
-                if name in prepared:
-                    prepared[name] = _split(part, prepared[name])
+        found = _extras(obj)
         try:
-            return msgspec.convert(prepared, cls, strict=True)
+            result = msgspec.convert(obj if found is not None else _split_all(obj), cls, strict=True)
         except msgspec.ValidationError as exc:
             raise ResultError(_problems(obj) or [_located(str(exc), "$")]) from None
+        for name, extra in found or ():
+            msgspec.structs.force_setattr(getattr(result, name) if name else result, "extra", extra)
+        return result
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON-ready dict that goes into an envelope's ``result`` member (extra members inline)."""
         wire: dict[str, Any] = msgspec.to_builtins(self)
-        _inline(wire)
-        for name, _ in _PARTS:
-            _inline(wire[name])
+        _inline(wire, _TOP_NAMES)
+        for name, _, names in _SPLITS:
+            _inline(wire[name], names)
         return wire
 
 
@@ -217,19 +266,12 @@ _NAMES: dict[type[_Part], frozenset[str]] = {
     part: frozenset(part.__struct_fields__) - {"extra"} for part in _OBJECTS
 }
 """The members each object names (everything else on the wire is ``extra``)."""
+_SPLITS = tuple((name, part, _NAMES[part]) for name, part in _PARTS)
+_TOP_NAMES = _NAMES[TestResult]
 
 
 def _kind(value: object) -> str:
     return "null" if value is None else type(value).__name__
-
-
-def _check_extra(part: type[_Part], extra: dict[str, Any]) -> None:
-    """Extra member names are strings and none is a named member (it would be emitted twice)."""
-    if not all(isinstance(key, str) for key in extra):
-        raise ValueError("`extra` member names must be strings")
-    clash = _NAMES[part].intersection(extra)
-    if clash:
-        raise ValueError(f"`extra` repeats named member(s) {sorted(clash)}")
 
 
 def _time_problem(value: str) -> str | None:
@@ -255,10 +297,42 @@ def _split(part: type[_Part], obj: Any) -> Any:
     return prepared
 
 
-def _inline(wire: dict[str, Any]) -> None:
-    """Move ``wire["extra"]``'s members up beside the named ones."""
+def _split_all(obj: Any) -> Any:
+    """``obj`` and its objects, each with unknown members moved into ``extra`` (copies where needed)."""
+    prepared = _split(TestResult, obj)
+    if type(prepared) is dict:
+        prepared = {**prepared, **{name: _split(part, prepared[name]) for name, part in _PARTS if name in prepared}}
+    return prepared
+
+
+def _extras(obj: Any) -> list[tuple[str, dict[str, Any]]] | None:
+    """``[(member, unknown members)]`` of ``obj`` and its objects ("" for ``obj``); [] when all are named.
+
+    None when some object has a member called ``extra`` (msgspec would take it for the field):
+    then :func:`_split_all` prepares a copy instead.
+    """
+    if type(obj) is not dict:
+        return []
+    found = []
+    if not _TOP_NAMES.issuperset(obj):
+        if "extra" in obj:
+            return None
+        found.append(("", {key: value for key, value in obj.items() if key not in _TOP_NAMES}))
+    for name, _, names in _SPLITS:
+        member = obj.get(name)
+        if type(member) is dict and not names.issuperset(member):
+            if "extra" in member:
+                return None
+            found.append((name, {key: value for key, value in member.items() if key not in names}))
+    return found
+
+
+def _inline(wire: dict[str, Any], names: frozenset[str]) -> None:
+    """Move ``wire["extra"]``'s members up beside the named ones (which they must not repeat)."""
     extra = wire.pop("extra")
     if extra:
+        if not names.isdisjoint(extra):
+            raise ValueError(f"`extra` repeats named member(s) {sorted(names.intersection(extra))}")
         wire.update(extra)
 
 
