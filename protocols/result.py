@@ -269,6 +269,10 @@ _NAMES: dict[type[_Part], frozenset[str]] = {
 _SPLITS = tuple((name, part, _NAMES[part]) for name, part in _PARTS)
 _TOP_NAMES = _NAMES[TestResult]
 
+# msgspec builds a struct's type information on first use, and a thread that finds it half built
+# crashes the process (segfault in ``convert``, msgspec 0.22.0): build it now, while importing.
+msgspec.json.Decoder(TestResult)
+
 
 def _kind(value: object) -> str:
     return "null" if value is None else type(value).__name__

@@ -142,3 +142,30 @@ def test_an_extra_member_may_not_repeat_a_named_one():
     clash = replace(result, measurement=replace(result.measurement, extra={"value": 1}))
     with pytest.raises(ValueError, match=r"repeats named member\(s\) \['value'\]"):
         clash.to_wire()
+
+
+RACE = """
+import json, sys, threading
+sys.setswitchinterval(1e-6)
+from protocols.result import ResultError, TestResult
+wire = json.load(open("tests/data/result-wire-golden.json"))["enzyme"]["wire"]
+start = threading.Barrier(8)
+def work():
+    start.wait()
+    for _ in range(30):
+        TestResult.from_wire(wire)
+        try:
+            TestResult.from_wire({**wire, "channel": 1.5})
+        except ResultError:
+            pass
+threads = [threading.Thread(target=work) for _ in range(8)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+"""
+
+
+def test_first_decodes_in_many_threads_at_once_do_not_crash():
+    """msgspec builds type information on first use; done at import, threads never see it half built."""
+    for _ in range(3):
+        run = subprocess.run([sys.executable, "-c", RACE], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert run.returncode == 0, (run.returncode, run.stderr[-2000:])
