@@ -94,7 +94,7 @@ def fill(backlog: Backlog) -> None:
                  clock=local_now)
     try:
         for n in range(1, backlog.count + 1):
-            box.append(TestResult.model_validate(enzyme_result(n)), f"{SOURCE}:{n}")
+            box.append(TestResult.from_wire(enzyme_result(n)), f"{SOURCE}:{n}")
     finally:
         box.close()
 

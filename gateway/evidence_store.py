@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from msgspec.structs import replace
+
 from protocols.result import TestResult
 
 from .camera import Snapshot
@@ -27,8 +29,7 @@ def with_evidence(result: TestResult, snapshot: Snapshot) -> TestResult:
     """``result`` with ``evidence: [{kind, sha256, taken_at, media_type}]`` added (a new signed member)."""
     entry: dict[str, Any] = {"kind": EVIDENCE_KIND, "sha256": snapshot.sha256, "taken_at": snapshot.taken_at,
                              "media_type": snapshot.media_type}
-    wire = result.to_wire()
-    return TestResult.model_validate({**wire, "evidence": [*wire.get("evidence", []), entry]})
+    return replace(result, extra={**result.extra, "evidence": [*result.extra.get("evidence", []), entry]})
 
 
 class EvidenceStore:

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from msgspec.structs import replace
+
 from protocols.plausibility import MethodTiming, label_timing_flags
 from protocols.result import TestResult
 
@@ -109,7 +111,7 @@ class LabelBook:
                                    datetime.fromisoformat(result.received_at), timing.label_to_result_s)
         if not flags:
             return labelled
-        return labelled.model_copy(update={"qc": labelled.qc.model_copy(update={"flags": [*labelled.qc.flags, *flags]})})
+        return replace(labelled, qc=replace(labelled.qc, flags=[*labelled.qc.flags, *flags]))
 
     def _now(self) -> str:
         return self._clock().isoformat(timespec="milliseconds")

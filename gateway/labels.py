@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
+from msgspec.structs import replace
 
 from protocols._validation import from_json, to_builtins
 from protocols.result import Control, TestResult
@@ -105,24 +106,22 @@ def apply_label(result: TestResult, label: SampleLabel | None) -> TestResult:
     when the label has none. ``operator`` comes from the label; ``kit`` {lot, expiry} is added;
     ``qc.control`` is the label's (a control run is marked on the room page, not by the instrument).
     """
-    wire = result.to_wire()
     flags = list(result.qc.flags)
     if label is None:
         if UNLABELLED_FLAG not in flags:
             flags.append(UNLABELLED_FLAG)
-        return result.model_copy(update={"qc": result.qc.model_copy(update={"flags": flags})})
+        return replace(result, qc=replace(result.qc, flags=flags))
     sample: dict[str, Any] = {
         "name": label.name, "category": CATEGORY_NAMES[label.category], "stall": label.stall,
         "supplier": label.supplier, "origin": label.origin, "barcode": label.barcode,
         "id": label.sample_id or result.sample.id,
     }
-    update: dict[str, Any] = {
-        "sample": {**wire["sample"], **{k: str(v) for k, v in sample.items() if v is not None}},
-        "operator": str(label.operator),
-    }
+    extra = result.extra
     if label.kit_lot is not None and label.kit_expiry is not None:
-        update["kit"] = {"lot": str(label.kit_lot), "expiry": label.kit_expiry.isoformat()}
+        extra = {**extra, "kit": {"lot": str(label.kit_lot), "expiry": label.kit_expiry.isoformat()}}
         if datetime.fromisoformat(result.tested_at).date() > label.kit_expiry and KIT_EXPIRED_FLAG not in flags:
             flags.append(KIT_EXPIRED_FLAG)
-    update["qc"] = {**wire["qc"], "flags": flags, "control": label.control}
-    return TestResult.model_validate({**wire, **update})  # the wire form can gain members (kit); validates too
+    return replace(
+        result, sample=replace(result.sample, **{k: str(v) for k, v in sample.items() if v is not None}),
+        operator=str(label.operator), qc=replace(result.qc, flags=flags, control=label.control), extra=extra,
+    )

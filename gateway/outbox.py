@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from msgspec.structs import replace
+
 from drivers.base import ReadingIdentity, raw_identity
 from protocols.envelope import GENESIS_PREV, canonical, envelope_hash, seal
 from protocols.result import TestResult
@@ -110,7 +112,7 @@ class Outbox:
             source_key = f"{result.instrument.id}/{source_key}"
         with self.transaction() as db:
             if source_key is not None:
-                same_key = [TestResult.model_validate(json.loads(text)["result"]) for (text,) in db.execute(
+                same_key = [TestResult.from_wire(json.loads(text)["result"]) for (text,) in db.execute(
                     "SELECT envelope FROM envelopes WHERE source_key = ?", (source_key,))]
                 if same_key:
                     reading = identity(result)
@@ -208,7 +210,7 @@ def _flagged(result: TestResult, flag: str) -> TestResult:
     """``result`` with qc flag ``flag`` added once."""
     if flag in result.qc.flags:
         return result
-    return result.model_copy(update={"qc": result.qc.model_copy(update={"flags": [*result.qc.flags, flag]})})
+    return replace(result, qc=replace(result.qc, flags=[*result.qc.flags, flag]))
 
 
 COUNTS_BY_STATE = "SELECT state, count(*) FROM envelopes GROUP BY state"

@@ -12,6 +12,8 @@ import json
 from collections import deque
 from datetime import datetime, timedelta
 
+from msgspec.structs import replace
+
 from protocols.plausibility import (
     FIRMWARE_MISMATCH,
     RATE_EXCEEDED,
@@ -53,7 +55,7 @@ def add_flags(result: TestResult, flags: list[str]) -> TestResult:
     new = [flag for flag in flags if flag.split(":", 1)[0] not in have]
     if not new:
         return result
-    return result.model_copy(update={"qc": result.qc.model_copy(update={"flags": [*result.qc.flags, *new]})})
+    return replace(result, qc=replace(result.qc, flags=[*result.qc.flags, *new]))
 
 
 class InstrumentPlausibility:

@@ -8,6 +8,8 @@ import sqlite3
 from collections.abc import Callable
 from datetime import date, datetime
 
+from msgspec.structs import replace
+
 from drivers.base import ReadingIdentity, ResultSink, raw_identity
 from protocols.calibration import is_overdue
 from protocols.result import TestResult
@@ -41,7 +43,7 @@ def flag_clock_skew(result: TestResult, skew_s: float, max_skew_s: float) -> Tes
         return result
     flag = f"{CLOCK_SKEW_FLAG}:{skew_s:+.0f}s"
     flags = [f for f in result.qc.flags if not f.startswith(f"{CLOCK_SKEW_FLAG}:")]
-    return result.model_copy(update={"qc": result.qc.model_copy(update={"flags": [*flags, flag]})})
+    return replace(result, qc=replace(result.qc, flags=[*flags, flag]))
 
 
 def flag_calibration_overdue(result: TestResult, calibration_due: date | None) -> TestResult:
@@ -51,7 +53,7 @@ def flag_calibration_overdue(result: TestResult, calibration_due: date | None) -
     if not is_overdue(calibration_due, datetime.fromisoformat(result.tested_at).date()):
         return result
     flags = [*result.qc.flags, CALIBRATION_OVERDUE_FLAG]
-    return result.model_copy(update={"qc": result.qc.model_copy(update={"flags": flags})})
+    return replace(result, qc=replace(result.qc, flags=flags))
 
 
 def outbox_sink(outbox: Outbox, uplink: Uplink, health: Health, max_skew_s: float, instrument_id: str, *,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import msgspec
 from msgspec import Meta
+from msgspec.structs import replace
 
 from protocols._validation import Invalid, from_json, to_builtins
 from protocols.privacy import PSEUDONYMOUS_ID
@@ -182,11 +183,10 @@ class SignIn:
         """``result`` with the signed-in technician as ``operator``, or flagged ``operator_not_signed_in``."""
         who = self.current()
         if who is not None:
-            return result.model_copy(update={"operator": who.id})
+            return replace(result, operator=who.id)
         if NOT_SIGNED_IN_FLAG in result.qc.flags:
             return result
-        return result.model_copy(update={"qc": result.qc.model_copy(
-            update={"flags": [*result.qc.flags, NOT_SIGNED_IN_FLAG]})})
+        return replace(result, qc=replace(result.qc, flags=[*result.qc.flags, NOT_SIGNED_IN_FLAG]))
 
     def _locked(self, technician_id: str) -> bool:
         count, since = self._failures.get(technician_id, (0, 0.0))

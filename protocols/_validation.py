@@ -10,6 +10,7 @@ classmethod that :func:`dec_hook` calls.
 from __future__ import annotations
 
 import re
+import threading
 import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -85,8 +86,23 @@ def to_builtins(value: Any) -> Any:
     return msgspec.to_builtins(value, builtin_types=(date,), enc_hook=enc_hook)
 
 
+_READY: set[Any] = set()
+_FIRST_USE = threading.Lock()
+
+
+def _ready(kind: Any) -> None:
+    """Build ``kind``'s msgspec type information once, under a lock: msgspec builds it on first use,
+    and a thread that finds it half built crashes the process (segfault in ``convert``, msgspec 0.22.0;
+    the LIMS decodes in its request threads)."""
+    if kind not in _READY:
+        with _FIRST_USE:
+            msgspec.json.Decoder(kind, dec_hook=dec_hook)
+            _READY.add(kind)
+
+
 def convert(data: Any, kind: type[T], *, strict: bool = True, hook: DecHook = dec_hook) -> T:
     """``data`` as ``kind``; :class:`Invalid` names every mistake found."""
+    _ready(kind)
     try:
         return msgspec.convert(data, kind, strict=strict, dec_hook=hook)
     except msgspec.ValidationError as exc:
@@ -96,6 +112,7 @@ def convert(data: Any, kind: type[T], *, strict: bool = True, hook: DecHook = de
 
 def from_json(text: str | bytes, kind: type[T], *, hook: DecHook = dec_hook) -> T:
     """JSON ``text`` as ``kind``; :class:`Invalid` says why not (not JSON at all, or each mistake)."""
+    _ready(kind)
     try:
         return msgspec.json.decode(text, type=kind, dec_hook=hook)
     except msgspec.ValidationError:

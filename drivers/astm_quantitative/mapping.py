@@ -7,6 +7,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import tzinfo
 
+from msgspec.structs import replace
+
 from protocols.astm import ItemLimit, Message, ResultEntry, evaluate
 from protocols.result import QC, Instrument, Measurement, Raw, Sample, TestResult, TestSpec
 from protocols.uuid7 import uuid7
@@ -87,10 +89,12 @@ def _result(common: _Common, entry: ResultEntry, item: ItemLimit | None, channel
     measurement = Measurement(
         value=evaluation.value, unit=record.units or (item.unit if item else ""),
         cutoff=item.limit if item else None,
-        limit_standard=item.standard if item else None,
-        instrument_flag=record.abnormal_flag or None, instrument_status=record.status or None,
-        instrument_range=record.reference_range or None, instrument_operator=record.operator or None,
-        comments=[c.text for c in entry.comments],
+        extra={
+            "limit_standard": item.standard if item else None,
+            "instrument_flag": record.abnormal_flag or None, "instrument_status": record.status or None,
+            "instrument_range": record.reference_range or None, "instrument_operator": record.operator or None,
+            "comments": [c.text for c in entry.comments],
+        },
     )
     return TestResult(
         id=uuid7(), site=common.context.site, instrument=common.instrument, channel=channel,
@@ -121,4 +125,4 @@ def _sample(entry: ResultEntry, label: Sample) -> Sample:
         "category": o.category if o else "",
         "stall": p.stall if p else "",
     }
-    return label.model_copy(update={key: value or getattr(label, key) for key, value in known.items()})
+    return replace(label, **{key: value or getattr(label, key) for key, value in known.items()})

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 from decimal import Decimal
 
+from msgspec.structs import replace
+
 from protocols.enzyme import ChannelReading, Judgement
 from protocols.enzyme.replay import reading_from_raw
 from protocols.result import QC, Instrument, Measurement, Raw, Sample, TestResult, TestSpec
@@ -26,7 +28,7 @@ def _number(value: Decimal | None) -> float | None:
 def _sample(label: Sample, sample_code: str | None) -> Sample:
     """The technician's label; a keypad sample code fills ``id`` when no barcode was scanned."""
     if sample_code and not label.barcode:
-        return label.model_copy(update={"id": sample_code})
+        return replace(label, id=sample_code)
     return label
 
 
@@ -59,10 +61,12 @@ def to_test_result(
             value=_number(judgement.inhibition),
             unit="%",
             cutoff=options.cutoff,
-            control_delta_a=float(reading.control.delta_a),
-            sample_delta_a=float(channel.sample_delta_a),
-            instrument_value=_number(channel.inhibition),
-            instrument_verdict=channel.verdict,
+            extra={
+                "control_delta_a": float(reading.control.delta_a),
+                "sample_delta_a": float(channel.sample_delta_a),
+                "instrument_value": _number(channel.inhibition),
+                "instrument_verdict": channel.verdict,
+            },
         ),
         verdict=judgement.verdict,
         qc=QC(control="sample", flags=list(judgement.flags)),

@@ -17,6 +17,7 @@ from protocols.modbus_profile import (
     interpret,
     resolve_profile,
 )
+from protocols.result import Transport
 
 from ..base import Driver, DriverConfigError, DriverContext, ResultSink, serial_path
 from ..link_watch import LinkWatch
@@ -58,7 +59,7 @@ class ModbusProfileDriver(Driver):
             raise DriverConfigError(f"modbus_profile option 'profile': {exc}") from exc
         self.label = (f"{context.instrument_id} ({self.profile.profile.model} on {self.config.link}, "
                       f"unit {self.config.unit})")
-        self._transport = "modbus-tcp" if self.config.transport == "tcp" else "modbus-rtu"
+        self._transport: Transport = "modbus-tcp" if self.config.transport == "tcp" else "modbus-rtu"
         self._last_committed: tuple[str, tuple[int, ...]] | None = None
         """Source key and registers of the last committed reading: a reset counter reuses keys."""
         self._identity = _IdentityCheck(self.profile, context.instrument_id, self.label, self.config.identity_check_s)

@@ -6,8 +6,10 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta, tzinfo
 
+from msgspec.structs import replace
+
 from protocols.modbus_profile import Profile, Reading, raw_data
-from protocols.result import QC, Instrument, Measurement, Raw, TestResult, TestSpec
+from protocols.result import QC, Instrument, Measurement, Raw, TestResult, TestSpec, Transport
 from protocols.uuid7 import uuid7
 
 from ..base import DriverContext
@@ -34,7 +36,7 @@ def build_result(
     reading: Reading,
     registers: list[int],
     identity: InstrumentIdentity,
-    transport: str,
+    transport: Transport,
     local_tz: tzinfo,
     context: DriverContext,
 ) -> TestResult:
@@ -49,7 +51,7 @@ def build_result(
         tested = received
     sample, operator = context.labels.take(reading.channel)
     if sample.id is None and reading.sample_code:
-        sample = sample.model_copy(update={"id": reading.sample_code})
+        sample = replace(sample, id=reading.sample_code)
     analyte = reading.analyte
     return TestResult(
         id=uuid7(),
@@ -70,16 +72,18 @@ def build_result(
             value=reading.ratio,
             unit=profile.profile.unit,
             cutoff=reading.cutoff,
-            t_intensity=_finite(reading.t),
-            c_intensity=_finite(reading.c),
-            c_min=profile.verdict.c_min,
-            analyte_code=reading.analyte_code,
-            kit_lot=reading.kit_lot,
-            sample_code=reading.sample_code,
-            sequence=reading.sequence,
-            profile=profile.profile.name,
-            register_table=profile.result.table,
-            register_start=profile.result.start,
+            extra={
+                "t_intensity": _finite(reading.t),
+                "c_intensity": _finite(reading.c),
+                "c_min": profile.verdict.c_min,
+                "analyte_code": reading.analyte_code,
+                "kit_lot": reading.kit_lot,
+                "sample_code": reading.sample_code,
+                "sequence": reading.sequence,
+                "profile": profile.profile.name,
+                "register_table": profile.result.table,
+                "register_start": profile.result.start,
+            },
         ),
         verdict=reading.verdict,
         qc=QC(control="sample", flags=flags),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 from datetime import datetime, tzinfo
 
+from msgspec.structs import replace
+
 from protocols.line_profile import LineReading, LineResult, Profile
 from protocols.result import QC, Instrument, Measurement, Raw, TestResult, TestSpec
 from protocols.uuid7 import uuid7
@@ -27,7 +29,7 @@ def build_result(profile: Profile, reading: LineReading, line: LineResult, local
     flags = [] if line.tested_at is not None else ["no_instrument_time"]
     sample, operator = context.labels.take(line.channel)
     if sample.id is None and not sample.barcode and line.sample_code:
-        sample = sample.model_copy(update={"id": line.sample_code})
+        sample = replace(sample, id=line.sample_code)
     info = profile.profile
     verdict_field = line.instrument_verdict
     return TestResult(
@@ -40,9 +42,11 @@ def build_result(profile: Profile, reading: LineReading, line: LineResult, local
         test=TestSpec(item=info.item, method=info.method, kind=info.kind, analyte=info.analyte),
         measurement=Measurement(
             value=line.value, unit=line.unit, cutoff=line.cutoff,
-            sample_code=line.sample_code, profile=info.name, vendor=info.vendor,
-            instrument_verdict=None if verdict_field is None else str(verdict_field),
-            **({"invalid_check_value": line.invalid_value} if line.invalid_value is not None else {}),
+            extra={
+                "sample_code": line.sample_code, "profile": info.name, "vendor": info.vendor,
+                "instrument_verdict": None if verdict_field is None else str(verdict_field),
+                **({"invalid_check_value": line.invalid_value} if line.invalid_value is not None else {}),
+            },
         ),
         verdict=line.verdict,
         qc=QC(control="sample", flags=flags),

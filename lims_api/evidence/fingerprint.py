@@ -27,7 +27,7 @@ def measurement_key(result: TestResult) -> str | None:
     members = MEASUREMENT_MEMBERS.get(result.test.kind)
     if members is None:
         return None
-    extra = result.measurement.model_extra or {}
+    extra = result.measurement.extra
     values = [extra.get(name) for name in members]
     if any(value is None for value in values):
         return None

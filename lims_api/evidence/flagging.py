@@ -72,7 +72,7 @@ def _read_stored(session: Session, keys: Sequence[tuple[str, int]]) -> list[Stor
     for row in sorted(rows, key=lambda r: r.id):
         if (row.gateway_id, row.seq) in wanted:
             member = json.loads(row.raw_text)["result"]
-            found.append(StoredResult(row.id, row.gateway_id, row.seq, TestResult.model_validate(member), member))
+            found.append(StoredResult(row.id, row.gateway_id, row.seq, TestResult.from_wire(member), member))
     return found
 
 

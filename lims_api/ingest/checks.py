@@ -8,11 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from protocols.envelope import canonical_forms, check_shape
 from protocols.errors import EnvelopeError
-from protocols.result import TestResult
+from protocols.result import ResultError, TestResult
 
 from lims_api.core.errors import EnvelopeRejected
 
@@ -66,12 +64,9 @@ def _best_effort_ids(obj: Any) -> tuple[str | None, int | None]:
     return (gateway if isinstance(gateway, str) else None), (seq if type(seq) is int else None)
 
 
-def _pydantic_errors(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors(include_url=False):
-        path = ".".join(str(p) for p in ("result", *err["loc"]))
-        parts.append(f"{path}: {err['msg']}")
-    return "; ".join(parts)
+def _result_errors(exc: ResultError) -> str:
+    """``result.<path>: <why>`` for each problem, e.g. ``result.site.id: Expected `str`, got `int```."""
+    return "; ".join(f"result{path[1:]}: {message}" for path, message in exc.problems)
 
 
 def check_line(text: str) -> CheckedEnvelope:
@@ -119,10 +114,10 @@ def check_parsed(text: str, obj: dict[str, Any]) -> CheckedEnvelope:
     if hashlib.sha256(text.encode("utf-8")).hexdigest() != digest:
         parse_json(text)  # not in JCS form: strict JSON still required
     try:
-        result = TestResult.model_validate(obj["result"])
-    except ValidationError as exc:
+        result = TestResult.from_wire(obj["result"])
+    except ResultError as exc:
         raise EnvelopeRejected(
-            "bad_result", _pydantic_errors(exc), gateway=gateway, seq=seq, envelope_hash=digest
+            "bad_result", _result_errors(exc), gateway=gateway, seq=seq, envelope_hash=digest
         ) from exc
     return CheckedEnvelope(
         raw_text=text,

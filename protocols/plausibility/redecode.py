@@ -118,7 +118,7 @@ DECODERS: dict[str, Callable[[TestResult, bytes], Stated]] = {
 
 
 def _extra(result: TestResult, name: str) -> object:
-    return (result.measurement.model_extra or {}).get(name)
+    return result.measurement.extra.get(name)
 
 
 def _finite(value: float) -> float | None:

@@ -149,7 +149,7 @@ def test_oversized_message_is_refused_whole_and_its_clean_resend_and_the_next_ar
     assert store.duplicates == []
     refusals = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert len(refusals) == 3 and all(named in text and ", FN " in text for text in refusals), refusals
-    assert not any("P" * 200 in c for r in store.results.values() for c in r.measurement.comments)  # not stored
+    assert not any("P" * 200 in c for r in store.results.values() for c in r.measurement.extra["comments"])  # not stored
     assert not any("P" * 200 in r.getMessage() for r in caplog.records)  # refused frames logged by length only
 
 

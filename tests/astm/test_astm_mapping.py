@@ -60,14 +60,14 @@ def test_worked_example_maps_to_four_results():
     assert [r.source_key for r in out][0] == "Q8-230117:S202405010001:20240501093400:NO2"
     borax = out[3].result
     assert borax.qc.flags == ["instrument_error", "value_missing"]
-    assert borax.measurement.value is None and borax.measurement.comments == ["E07 吸光度超出范围"]
+    assert borax.measurement.value is None and borax.measurement.extra["comments"] == ["E07 吸光度超出范围"]
     no2 = out[0].result
     assert no2.sample.name == "腌萝卜" and no2.sample.barcode == "6901234567890"
     assert (no2.sample.category, no2.sample.stall, no2.sample.supplier) == ("腌渍蔬菜", "A-07", "渝中蔬菜批发")
     assert no2.operator == "tech-label"
     assert no2.tested_at == "2024-05-01T09:34:00.000+08:00"
     assert no2.received_at == "2024-05-01T01:40:00.000+00:00"
-    assert no2.measurement.instrument_flag == "H" and no2.measurement.limit_standard == "GB 2762-2022"
+    assert no2.measurement.extra["instrument_flag"] == "H" and no2.measurement.extra["limit_standard"] == "GB 2762-2022"
     assert all(r.result.to_wire()["raw"]["data"] == out[0].result.raw.data for r in out)
 
 

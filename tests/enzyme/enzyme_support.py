@@ -150,10 +150,11 @@ def assert_matches_truth(result: TestResult, truth: ChannelTruth) -> None:
     assert (result.instrument.serial, result.instrument.model, result.instrument.firmware) == (
         truth.serial, truth.model, truth.firmware
     )
-    assert (m.control_delta_a, m.sample_delta_a) == (float(truth.control_delta_a), float(truth.sample_delta_a))
-    assert m.instrument_verdict == truth.instrument_verdict
+    assert (m.extra["control_delta_a"], m.extra["sample_delta_a"]) == (
+        float(truth.control_delta_a), float(truth.sample_delta_a))
+    assert m.extra["instrument_verdict"] == truth.instrument_verdict
     if truth.inhibition is not None:
-        assert m.value == float(truth.inhibition) == m.instrument_value
+        assert m.value == float(truth.inhibition) == m.extra["instrument_value"]
     assert result.sample.id == truth.sample_code
     assert result.tested_at == truth.measured_at.replace(tzinfo=INSTRUMENT_TZ).isoformat(timespec="milliseconds")
     raw = base64.b64decode(result.raw.data)

@@ -184,8 +184,8 @@ def test_cli_with_runs_exits_0_after_done_once_a_driver_acked_every_truth_result
     for line in lines:
         result = results[line["source_key"]]
         assert (result.instrument.serial, result.channel) == (line["serial"], line["channel"])
-        assert result.measurement.sample_delta_a == float(line["sample_delta_a"])
-        assert result.measurement.control_delta_a == float(line["control_delta_a"])
+        assert result.measurement.extra["sample_delta_a"] == float(line["sample_delta_a"])
+        assert result.measurement.extra["control_delta_a"] == float(line["control_delta_a"])
         assert result.verdict == line["expected_verdict"]
 
 

@@ -67,7 +67,7 @@ def test_mapping_fills_every_contract_member(golden):
     options = parse_options({"port": "/dev/x"})
     reading = readings(golden[0]["stream"])[2]  # channel 3: the contract's numbers
     result = to_test_result(reading, judge_reading(reading, options.rules), context(), options)
-    TestResult.model_validate(result.to_wire())
+    TestResult.from_wire(result.to_wire())
     wire = result.to_wire()
     assert wire["instrument"] == {
         "id": "ei-1", "model": "EI-412", "serial": "EI412A0157", "firmware": "2.3.1", "driver": "enzyme_inhibition"
@@ -114,4 +114,4 @@ def test_invalid_run_maps_to_invalid_with_the_instrument_blank_kept(golden):
     reading = readings(golden[1]["stream"])[1]
     result = to_test_result(reading, judge_reading(reading, options.rules), context(), options)
     assert result.verdict == "invalid" and result.qc.flags == ["control_delta_a_low"]
-    assert result.measurement.instrument_value is None and result.measurement.instrument_verdict == "---"
+    assert result.measurement.extra["instrument_value"] is None and result.measurement.extra["instrument_verdict"] == "---"

@@ -108,7 +108,7 @@ def config_data(lims_url: str, instruments: list[dict[str, Any]], **lims: Any) -
     """A complete gateway.toml as a dict (key and outbox next to the file)."""
     return {
         "gateway": {"id": GATEWAY_ID, "key_file": "gateway.key", "outbox": "outbox.sqlite3", "operator": "tech-001"},
-        "site": SITE.model_dump(),
+        "site": {"id": SITE.id, "kind": SITE.kind, "name": SITE.name},
         "lims": {"url": lims_url, "batch_size": 50, "timeout_s": 2.0, "retry_min_s": 0.02, "retry_max_s": 0.2,
                  **lims},
         "instruments": instruments,

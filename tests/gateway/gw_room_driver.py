@@ -13,6 +13,8 @@ import signal
 import sys
 from pathlib import Path
 
+from msgspec.structs import replace
+
 from drivers import registry
 from drivers.base import Driver, DriverContext, ResultSink
 from gateway.config import load_config
@@ -41,7 +43,7 @@ class ChannelOneDriver(Driver):
         ctx = self.context
         for n in range(read_ack(self.ack_file) + 1, self.count + 1):
             reading = make_result(ctx.site, ctx.instrument_id, ctx.operator, n, ctx.clock())
-            await sink(reading.model_copy(update={"channel": 1}), f"ch1:{n}")
+            await sink(replace(reading, channel=1), f"ch1:{n}")
             marker = self.ack_file.with_suffix(".killed")
             if n == self.kill_after and not marker.exists():
                 marker.touch()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from msgspec.structs import replace
+
 from drivers.base import ResultSink
 from protocols.result import TestResult
 
@@ -24,6 +26,6 @@ class SkewedDriver(CountingDriver):
         async def instrument_clock_sink(result: TestResult, source_key: str | None) -> bool:
             tested = (datetime.fromisoformat(result.tested_at) + offset).isoformat(timespec="milliseconds")
             key = f"{self.context.instrument_id}:{source_key}"  # the counting driver's keys are per instrument
-            return await sink(result.model_copy(update={"tested_at": tested}), key)
+            return await sink(replace(result, tested_at=tested), key)
 
         await super().run(instrument_clock_sink)

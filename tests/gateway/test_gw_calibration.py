@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from datetime import date, datetime
 from pathlib import Path
 
+from msgspec.structs import replace
 import pytest
 from typer.testing import CliRunner
 
@@ -33,7 +34,7 @@ CHANNELS = 2
 
 def at(stamp: str) -> TestResult:
     """Reading 1 tested at ``stamp`` (instrument local time with its offset)."""
-    return result(1).model_copy(update={"tested_at": stamp})
+    return replace(result(1), tested_at=stamp)
 
 
 def test_flag_follows_the_instruments_own_date_and_is_added_once():

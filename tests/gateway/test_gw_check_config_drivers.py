@@ -17,7 +17,7 @@ GOOD_PROFILE = Path(__file__).resolve().parents[2] / "protocols" / "profiles" / 
 def write(folder: Path, instruments: list[dict]) -> Path:
     config = {
         "gateway": {"id": "gw-check", "key_file": "gateway.key", "outbox": "outbox.sqlite3", "operator": "t-1"},
-        "site": SITE.model_dump(), "lims": {"url": "http://127.0.0.1:9"}, "instruments": instruments,
+        "site": {"id": SITE.id, "kind": SITE.kind, "name": SITE.name}, "lims": {"url": "http://127.0.0.1:9"}, "instruments": instruments,
     }
     path = folder / "gateway.toml"
     path.write_text(tomli_w.dumps(config), "utf-8")

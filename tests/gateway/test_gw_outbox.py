@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from msgspec.structs import replace
 import pytest
 
 from gateway.errors import OutboxError
@@ -44,7 +45,7 @@ def test_same_source_key_is_stored_once(outbox):
 
 def _of_instrument(n: int, instrument_id: str):
     reading = result(n)
-    return reading.model_copy(update={"instrument": reading.instrument.model_copy(update={"id": instrument_id})})
+    return replace(reading, instrument=replace(reading.instrument, id=instrument_id))
 
 
 def test_the_same_key_at_two_instruments_is_two_readings(outbox):

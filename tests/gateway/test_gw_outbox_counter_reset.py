@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import sqlite3
 
+from msgspec.structs import replace
+
 from gateway.outbox import SOURCE_COUNTER_RESET_FLAG, Outbox
 from protocols.envelope import public_key_bytes
 from protocols.result import Raw, TestResult
@@ -26,7 +28,7 @@ CREATE INDEX envelopes_pending ON envelopes (seq) WHERE state = 'pending';
 
 
 def _with_raw(reading: TestResult, text: str) -> TestResult:
-    return reading.model_copy(update={"raw": Raw(transport="serial", data=base64.b64encode(text.encode()).decode())})
+    return replace(reading, raw=Raw(transport="serial", data=base64.b64encode(text.encode()).decode()))
 
 
 def _flags(outbox: Outbox) -> list[list[str]]:

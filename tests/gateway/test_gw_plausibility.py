@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+from msgspec.structs import replace
 import pytest
 
 from gateway.config import PlausibilitySection
@@ -23,7 +24,7 @@ T0 = datetime.fromisoformat("2027-03-02T09:00:00.000+08:00")
 def at(n: int, seconds: float, channel: int | None = 1, **update: object) -> TestResult:
     """Reading ``n`` on ``channel``, tested and received ``seconds`` after T0."""
     stamp = (T0 + timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
-    return result(n).model_copy(update={"channel": channel, "tested_at": stamp, "received_at": stamp, **update})
+    return replace(result(n), channel=channel, tested_at=stamp, received_at=stamp, **update)
 
 
 def run(check: InstrumentPlausibility, readings: list[TestResult]) -> list[list[str]]:
@@ -86,8 +87,8 @@ def test_serial_and_firmware_must_match_the_enrolled_instrument():
 
 def test_history_is_seeded_from_the_outbox_after_a_restart(outbox: Outbox):
     outbox.append(at(1, 0, 1), "k1")
-    outbox.append(at(2, 0, 1).model_copy(update={"instrument": Instrument(
-        id="ei-02", model="FAKE-1", serial="F0002", firmware="1.0", driver="counting")}), "k2")
+    outbox.append(replace(at(2, 0, 1), instrument=Instrument(
+        id="ei-02", model="FAKE-1", serial="F0002", firmware="1.0", driver="counting")), "k2")
     fresh = InstrumentPlausibility("ei-01", PlausibilitySection())
     assert fresh.flags(at(3, 60, 1)) == []
     fresh.seed(outbox)

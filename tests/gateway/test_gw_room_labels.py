@@ -8,6 +8,8 @@ from datetime import date
 
 import msgspec
 import pytest
+from msgspec.structs import asdict, replace
+from pydantic import ValidationError
 
 from gateway.label_store import LabelBook
 from gateway.labels import KIT_EXPIRED_FLAG, UNLABELLED_FLAG, SampleLabel, apply_label
@@ -23,7 +25,7 @@ SPINACH = SampleLabel(instrument="ei-01", channel=1, name="菠菜", category="ve
 
 
 def on_channel(n: int, channel: int | str | None, **update: object) -> TestResult:
-    return result(n).model_copy(update={"channel": channel, **update})
+    return replace(result(n), channel=channel, **update)
 
 
 def stored_result(outbox: Outbox, seq: int) -> dict:
@@ -39,7 +41,7 @@ def label_states(outbox: Outbox) -> list[tuple[int, str, int | None]]:
 def test_label_fills_sample_operator_and_kit_and_keeps_the_driver_sample_id():
     driver_result = on_channel(1, 1, sample=Sample(id="2305", name="keypad"))
     bound = apply_label(driver_result, SPINACH)
-    assert bound.sample.model_dump(exclude_none=True) == {
+    assert {k: v for k, v in asdict(bound.sample).items() if v} == {
         "id": "2305", "name": "菠菜", "category": "蔬菜", "stall": "A-12", "supplier": "渝北蔬菜合作社",
         "origin": "重庆璧山", "barcode": "6901234567892"}
     assert bound.operator == "tech-li"
@@ -70,7 +72,7 @@ def test_next_result_of_the_channel_takes_the_oldest_matching_label(outbox):
     outbox.append(on_channel(1, 2), "k1", book.bind)   # channel 2: only the "any channel" label fits
     outbox.append(on_channel(2, 1), "k2", book.bind)   # channel 1: its own label
     outbox.append(on_channel(3, 1), "k3", book.bind)   # nothing left
-    outbox.append(on_channel(4, 1).model_copy(update={"qc": QC(control="negative_control")}), "k4", book.bind)
+    outbox.append(replace(on_channel(4, 1), qc=QC(control="negative_control")), "k4", book.bind)
     assert [stored_result(outbox, seq)["sample"]["name"] for seq in (1, 2)] == ["苹果", "菠菜"]
     assert stored_result(outbox, 3)["qc"]["flags"] == [UNLABELLED_FLAG]
     assert stored_result(outbox, 4)["qc"]["flags"] == []  # a control neither takes nor needs a label
@@ -82,7 +84,7 @@ def test_other_instrument_or_channel_does_not_take_the_label(outbox):
     book = LabelBook(outbox, now)
     book.queue(SPINACH)
     outbox.append(on_channel(1, 2), "k1", book.bind)
-    outbox.append(on_channel(2, 1, instrument=result(2).instrument.model_copy(update={"id": "cg-01"})), "k2",
+    outbox.append(on_channel(2, 1, instrument=replace(result(2).instrument, id="cg-01")), "k2",
                   book.bind)
     assert [item.label.name for item in book.queued()] == ["菠菜"]
 
@@ -115,7 +117,7 @@ def test_items_of_one_sample_message_share_its_label(outbox):
     book.queue(msgspec.structs.replace(SPINACH, channel=None, name="韭菜"))
     message = on_channel(1, None, sample=Sample(id="S-1"))
     outbox.append(message, "S-1:nitrite", book.bind)
-    outbox.append(message.model_copy(update={"id": "second-item"}), "S-1:formaldehyde", book.bind)
+    outbox.append(replace(message, id="second-item"), "S-1:formaldehyde", book.bind)
     outbox.append(on_channel(2, None, sample=Sample(id="S-2")), "S-2:nitrite", book.bind)
     assert [stored_result(outbox, seq)["sample"]["name"] for seq in (1, 2, 3)] == ["菠菜", "菠菜", "韭菜"]
 

@@ -6,6 +6,7 @@ import asyncio
 import re
 from datetime import date
 
+from msgspec.structs import replace
 import httpx
 
 from gateway.health import Health
@@ -46,7 +47,7 @@ def test_rows_mark_verdicts_labels_and_kit(outbox):
     book.queue(SampleLabel(instrument="ei-01", name="韭菜", category="vegetable", operator="tech-li", stall="B-03",
                            kit_lot="EI-2001", kit_expiry=date(2001, 1, 1)))
     outbox.append(result(60), "k1", book.bind)  # positive, labelled, kit expired
-    outbox.append(result(2).model_copy(update={"verdict": "invalid"}), "k2", book.bind)
+    outbox.append(replace(result(2), verdict="invalid"), "k2", book.bind)
     outbox.append(result(3), "k3", book.bind)
     page = page_of(outbox)
     positive, invalid, negative = row(page, 1), row(page, 2), row(page, 3)
@@ -60,7 +61,7 @@ def test_rows_mark_verdicts_labels_and_kit(outbox):
 
 
 def test_result_text_is_escaped(outbox):
-    outbox.append(result(1).model_copy(update={"operator": "<script>alert(1)</script>"}), "k1")
+    outbox.append(replace(result(1), operator="<script>alert(1)</script>"), "k1")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in row(page_of(outbox), 1)
 
 

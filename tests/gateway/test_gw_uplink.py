@@ -10,6 +10,8 @@ import certifi
 import httpx
 import pytest
 
+from msgspec.structs import replace
+
 from gateway.config import LimsSection
 from gateway.http_client import client_for
 from gateway.uplink_http import HttpUplink, UploadFailed
@@ -108,7 +110,7 @@ def test_413_halves_the_batch_until_the_lims_accepts_it(outbox, lims):
 
 def test_413_on_a_single_envelope_rejects_only_it(outbox, lims):
     outbox.append(result(1), "src:1")
-    outbox.append(result(2).model_copy(update={"sample": Sample(name="x" * 20_000)}), "src:2")
+    outbox.append(replace(result(2), sample=Sample(name="x" * 20_000)), "src:2")
     outbox.append(result(3), "src:3")
     lims.max_bytes = 10_000
     report = asyncio.run(one_pass(outbox, lims.url))

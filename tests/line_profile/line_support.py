@@ -88,7 +88,7 @@ def assert_matches_truth(result: TestResult, truth: LineTruth) -> None:
     assert truth.tested_at is not None
     assert result.instrument.serial == truth.serial
     assert result.channel == truth.channel
-    assert result.measurement.sample_code == truth.sample_code == result.sample.id
+    assert result.measurement.extra["sample_code"] == truth.sample_code == result.sample.id
     assert result.measurement.value == truth.value
     assert result.measurement.cutoff == truth.cutoff
     assert result.verdict == truth.verdict

@@ -60,7 +60,7 @@ def test_verdicts_cover_every_outcome_for_the_second_vendor(tmp_path):
         await collector.wait_for(lambda: len(collector.results) == 24)
         assert [r.verdict for r in collector.results] == [t.verdict for t in truth]
         assert {"positive", "negative", "invalid"} <= {r.verdict for r in collector.results}
-        assert {r.measurement.instrument_verdict for r in collector.results} == {"+", "-", "?"}
+        assert {r.measurement.extra["instrument_verdict"] for r in collector.results} == {"+", "-", "?"}
 
     with sim:
         asyncio.run(with_driver(str(path), tmp_path / "gx", body))

@@ -6,6 +6,8 @@ import base64
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+from msgspec.structs import replace
+
 from drivers.astm_quantitative import load_limits, readings
 from drivers.base import DriverContext
 from drivers.enzyme_inhibition import parse_options, to_test_result
@@ -72,7 +74,7 @@ def astm_results() -> list[TestResult]:
 
 def edited(result: TestResult, **measurement: object) -> TestResult:
     wire = result.to_wire()
-    return TestResult.model_validate({**wire, "measurement": {**wire["measurement"], **measurement}})
+    return TestResult.from_wire({**wire, "measurement": {**wire["measurement"], **measurement}})
 
 
 def test_real_driver_results_decode_to_what_they_state():
@@ -86,36 +88,36 @@ def test_an_edited_value_or_verdict_is_a_mismatch():
     result = enzyme_result()
     assert result.verdict == "positive"  # (0.521 - 0.205) / 0.521 = 60.7 %
     assert redecode_flags(edited(result, value=12.0)) == ["raw_mismatch:value"]
-    assert redecode_flags(result.model_copy(update={"verdict": "negative"})) == ["raw_mismatch:verdict"]
+    assert redecode_flags(replace(result, verdict="negative")) == ["raw_mismatch:verdict"]
     assert redecode_flags(edited(result, sample_delta_a=0.4)) == ["raw_mismatch:sample_delta_a"]
     gold = gold_result()
     assert redecode_flags(edited(gold, t_intensity=400.0, value=0.78)) == ["raw_mismatch:t_intensity",
                                                                           "raw_mismatch:value"]
-    assert redecode_flags(line_result().model_copy(update={"verdict": "negative", "channel": 2})) == [
+    assert redecode_flags(replace(line_result(), verdict="negative", channel=2)) == [
         "raw_mismatch:channel", "raw_mismatch:verdict"]
     nitrite = astm_results()[0]
     assert nitrite.verdict == "positive"
-    assert redecode_flags(nitrite.model_copy(update={"verdict": "negative"})) == ["raw_mismatch:verdict"]
+    assert redecode_flags(replace(nitrite, verdict="negative")) == ["raw_mismatch:verdict"]
 
 
 def test_raw_bytes_of_another_reading_or_garbage_are_flagged():
     other = enzyme_result("0.6000", "0.5800")  # a negative reading's bytes under a positive result
-    swapped = enzyme_result().model_copy(update={"raw": other.raw})
+    swapped = replace(enzyme_result(), raw=other.raw)
     assert set(redecode_flags(swapped)) == {"raw_mismatch:control_delta_a", "raw_mismatch:sample_delta_a",
                                             "raw_mismatch:value", "raw_mismatch:verdict"}
-    typed = enzyme_result().model_copy(update={"raw": Raw(transport="serial", data=base64.b64encode(b"hello").decode())})
+    typed = replace(enzyme_result(), raw=Raw(transport="serial", data=base64.b64encode(b"hello").decode()))
     [flag] = redecode_flags(typed)
     assert flag.startswith("raw_undecodable:")
-    bad_base64 = gold_result().model_copy(update={"raw": Raw(transport="modbus-rtu", data="%%%")})
+    bad_base64 = replace(gold_result(), raw=Raw(transport="modbus-rtu", data="%%%"))
     assert redecode_flags(bad_base64)[0].startswith("raw_undecodable:")
-    short = gold_result().model_copy(update={"raw": Raw(transport="modbus-rtu", data=base64.b64encode(b"\x00\x01").decode())})
+    short = replace(gold_result(), raw=Raw(transport="modbus-rtu", data=base64.b64encode(b"\x00\x01").decode()))
     assert redecode_flags(short)[0].startswith("raw_undecodable:register block")
 
 
 def test_a_site_profile_or_an_unknown_driver_is_not_checked():
     gold = edited(gold_result(), profile="/etc/kuaijian/my-reader.toml")
     assert not checkable(gold) and redecode_flags(gold) == []
-    unknown = enzyme_result().model_copy(update={"id": uuid7()})
-    unknown = unknown.model_copy(update={"instrument": unknown.instrument.model_copy(update={"driver": "counting"})})
+    unknown = replace(enzyme_result(), id=uuid7())
+    unknown = replace(unknown, instrument=replace(unknown.instrument, driver="counting"))
     assert redecode_flags(unknown) == []
     assert isinstance(unknown.measurement, Measurement)
