@@ -84,13 +84,21 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         values = [(*row, *defaults.values()) for row in values]
     typed = [(index, process) for index, process in enumerate(processors) if process is not None]
     if typed:
-        values = [_processed(row, typed) for row in values]
+        done: dict[tuple[int, int], Any] = {}  # one conversion per object: a batch shares its timestamps
+        values = [_processed(row, typed, done) for row in values]
     connection.exec_driver_sql(sql, values)
 
 
-def _processed(row: Sequence[Any], typed: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
+def _processed(row: Sequence[Any], typed: list[tuple[int, Callable[[Any], Any]]],
+               done: dict[tuple[int, int], Any]) -> tuple[Any, ...]:
+    """``row`` with each typed column's value as its type hands it to the driver; ``done`` holds the
+    conversions already made in this statement, by column and object (the rows keep the objects alive)."""
     out = list(row)
     for index, process in typed:
-        if out[index] is not None:
-            out[index] = process(out[index])
+        value = out[index]
+        if value is not None:
+            key = (index, id(value))
+            if key not in done:
+                done[key] = process(value)
+            out[index] = done[key]
     return tuple(out)
