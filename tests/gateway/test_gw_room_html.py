@@ -2,10 +2,11 @@
 
 ``tests/data/room-html-golden.json`` was written by the jinja2 templates the page used before
 (``gateway/room/templates/room.html`` and ``_parts.html`` at commit cf19a9f, autoescape on), for the cases
-below; the plain-Python rendering (``gateway.room._html``) must give the same HTML. Compared after one
-normalisation only: every run of whitespace (spaces, newlines, indentation) becomes one space. HTML reads
-such runs as one space (the page has no ``<pre>`` or ``<textarea>``, and no attribute value holds a newline),
-so whitespace may still not appear or vanish anywhere, only its amount and layout may differ.
+below; the plain-Python rendering (``gateway.room._fragments`` and ``_html``) must give the same HTML,
+compared after one normalisation only: a run of whitespace that holds a line break (with the indentation
+around it) becomes one line break. Spaces within a line are compared exactly, and whitespace may not appear
+or vanish anywhere; only the layout of lines may differ (HTML reads any whitespace run as one space, the page
+has no ``<pre>`` or ``<textarea>``, and no attribute value holds a line break).
 Values carry ``<script>``, ``&`` and quotes to prove every interpolated value is escaped.
 """
 
@@ -112,7 +113,8 @@ def pages() -> dict[str, dict[str, Any]]:
         "empty": base,
         "full": {**base, "rows": all_rows, "cards": all_cards, "site_name": EVIL, "gateway_id": EVIL},
         "notice_any_channel": {**base, "notice": QueuedLabel(7, "t", label("ei-01", "菠菜<1>")), "cards": all_cards},
-        "notice_channel": {**base, "notice": QueuedLabel(8, "t", label("ei-01", SHORT_EVIL, channel=3)), "rows": all_rows[:1]},
+        "notice_channel": {**base, "notice": QueuedLabel(8, "t", label("ei-01", SHORT_EVIL, channel=3)),
+                           "rows": all_rows[:1]},
         "form_errors": {**base, "values": bad_values, "errors": errors, "instruments": ["ei-01", EVIL]},
         "form_choices": {**base, "values": {**FULL_VALUES, "channel": "12", "control": "blank", "category": "fruit",
                                             "instrument": "ei-02", "kit_lot": EVIL}},
@@ -136,8 +138,8 @@ LANGS = ("zh", "en")
 
 
 def normalise(html: str) -> str:
-    """Every whitespace run as one space (see the module's docstring)."""
-    return re.sub(r"\s+", " ", html)
+    """Each whitespace run holding a line break as one line break (see the module's docstring)."""
+    return re.sub(r"[ \t]*\n\s*", "\n", html)
 
 
 def golden() -> dict[str, str]:
@@ -153,7 +155,7 @@ def test_golden_covers_every_case() -> None:
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("name", list(rows()))
 def test_result_row_fragment_is_unchanged(name: str, lang: str) -> None:
-    from gateway.room._html import result_row
+    from gateway.room._fragments import result_row
 
     assert normalise(result_row(rows()[name], lang)) == normalise(golden()[f"row/{name}/{lang}"])
 
@@ -161,7 +163,7 @@ def test_result_row_fragment_is_unchanged(name: str, lang: str) -> None:
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("name", list(cards()))
 def test_instrument_list_fragment_is_unchanged(name: str, lang: str) -> None:
-    from gateway.room._html import instrument_list
+    from gateway.room._fragments import instrument_list
 
     assert normalise(instrument_list(cards()[name], lang)) == normalise(golden()[f"cards/{name}/{lang}"])
 
