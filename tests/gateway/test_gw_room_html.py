@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -180,3 +182,11 @@ def test_escaping_holds_in_the_golden_pages() -> None:
     text = "".join(golden().values())
     assert "<script>alert" not in text
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#39;q&#39;" in text
+
+
+def test_the_gateway_loads_no_template_engine() -> None:
+    """jinja2 costs the daemon ~2 MB of memory; only the LIMS uses it."""
+    code = "import gateway.room, gateway.room._app, gateway.daemon, sys; print('jinja2' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.stdout.strip() == "False"
