@@ -254,10 +254,11 @@ def label_form(lang: str, instruments: list[str], values: Mapping[str, str], err
         control_has_error=has_error("control"),
         control_described=" e-control" if errors.get("control") else "",
         control_invalid=Markup(' aria-invalid="true"') if errors.get("control") else EMPTY,
-        controls=join(option(code, control == code or (code == "sample" and not control), t.get(f"run_{code}", ""))
-                      for code in CONTROLS),
+        controls=join(option(code, control == code or (code == "sample" and not control),
+                             t.get(f"run_{code}", "")) for code in CONTROLS),
         control_error=error("control"),
-        barcode=field("barcode", hint=t["barcode_hint"], attrs=Markup('data-scan inputmode="text" enterkeyhint="next"')),
+        barcode=field("barcode", hint=t["barcode_hint"],
+                      attrs=Markup('data-scan inputmode="text" enterkeyhint="next"')),
         name=field("name", required=True),
         category_has_error=has_error("category"), category_invalid=invalid("category"),
         categories=join((option(code, values.get("category") == code, t[f"cat_{code}"]) for code in CATEGORIES),
@@ -265,7 +266,8 @@ def label_form(lang: str, instruments: list[str], values: Mapping[str, str], err
         category_error=error("category"),
         stall=field("stall"), supplier=field("supplier"), origin=field("origin"), sample_id=field("sample_id"),
         operator=field("operator", required=True),
-        kit_lot=field("kit_lot", attrs=Markup('data-scan enterkeyhint="next"')), kit_expiry=field("kit_expiry", kind="date"))
+        kit_lot=field("kit_lot", attrs=Markup('data-scan enterkeyhint="next"')),
+        kit_expiry=field("kit_expiry", kind="date"))
 
 
 _FIELD = Markup("""\
