@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
@@ -23,13 +22,15 @@ from ..label_store import LabelBook
 from ..outbox import Outbox, StoredEnvelope
 from ..technicians import SignIn
 from ._feed import ResultFeed
-from ._form import ANY_CHANNEL, CONTROLS, FIELDS, FormOutcome, parse_label_form
-from ._text import LANGUAGES, text_for
-from ._views import instrument_cards, result_row
+from ._form import FIELDS, FormOutcome, parse_label_form
+from ._fragments import instrument_list
+from ._fragments import result_row as result_row_html
+from ._html import page as page_html
+from ._text import LANGUAGES
+from ._views import InstrumentCard, instrument_cards, result_row
 
 log = logging.getLogger("gateway.room")
 HERE = Path(__file__).parent
-CHANNEL_CHOICES = tuple(str(n) for n in range(1, 13))
 
 
 @dataclass(frozen=True)
@@ -50,17 +51,13 @@ class RoomContext:
 
 def build_app(room: RoomContext) -> Starlette:
     """The Starlette app of one gateway's room page."""
-    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
-    parts = env.get_template("_parts.html").module
-
     def lang_of(request: Request) -> str:
         lang = request.query_params.get("lang") or request.cookies.get("lang", "zh")
         return lang if lang in LANGUAGES else "zh"
 
-    def instruments_html(lang: str) -> str:
-        cards = instrument_cards(list(room.health.instruments.values()), room.labels.queued(),
-                                 datetime.now().astimezone().date())
-        return str(parts.instrument_list(cards, text_for(lang), lang))  # type: ignore[attr-defined]
+    def cards() -> list[InstrumentCard]:
+        return instrument_cards(list(room.health.instruments.values()), room.labels.queued(),
+                                datetime.now().astimezone().date())
 
     def render_page(request: Request, form: FormOutcome | None = None, status: int = 200,
                     sign_in_error: str | None = None) -> HTMLResponse:
@@ -72,12 +69,11 @@ def build_app(room: RoomContext) -> Starlette:
         rows = [result_row(envelope) for envelope in reversed(room.outbox.recent(room.recent_results))]
         queued_id = request.query_params.get("queued", "")
         notice = next((item for item in room.labels.queued() if str(item.id) == queued_id), None)
-        html = env.get_template("room.html").render(
-            t=text_for(lang), lang=lang, room=room, instruments=instruments, values=values,
-            errors=form.errors if form else {}, rows=rows, last_seq=rows[0].seq if rows else 0,
-            instruments_html=instruments_html(lang), channels=CHANNEL_CHOICES, any_channel=ANY_CHANNEL, controls=CONTROLS,
-            notice=notice, parts=parts, signed_in=signed_in, sign_in_error=sign_in_error,
-            roster=room.sign_in.roster if room.sign_in is not None else None)
+        html = page_html(
+            lang=lang, site_name=room.site_name, gateway_id=room.gateway_id, sign_in_on=room.sign_in is not None,
+            recent_results=room.recent_results, instruments=instruments, values=values,
+            errors=form.errors if form else {}, rows=rows, cards=cards(), notice=notice, signed_in=signed_in,
+            sign_in_error=sign_in_error, roster=room.sign_in.roster if room.sign_in is not None else None)
         response = HTMLResponse(html, status_code=status)
         if request.query_params.get("lang") in LANGUAGES:
             response.set_cookie("lang", lang, max_age=365 * 86400, samesite="strict")
@@ -135,8 +131,8 @@ def build_app(room: RoomContext) -> Starlette:
         after = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
         lang = lang_of(request)
         stream = _event_stream(room, int(after) if after.isdigit() else 0,
-                               lambda envelope: str(parts.result_row(result_row(envelope), text_for(lang))),
-                               lambda: instruments_html(lang))
+                               lambda envelope: str(result_row_html(result_row(envelope), lang)),
+                               lambda: str(instrument_list(cards(), lang)))
         return StreamingResponse(stream, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 

@@ -1,4 +1,4 @@
-"""The page's words in Chinese (first) and English; templates read them as ``t.<key>``."""
+"""The page's words in Chinese (first) and English; the HTML functions read them by key."""
 
 from __future__ import annotations
 
