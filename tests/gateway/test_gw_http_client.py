@@ -164,3 +164,14 @@ def test_an_unusable_url_is_http_failed(url):
 
     with pytest.raises(HttpFailed, match="^InvalidURL: "):
         asyncio.run(scenario())
+
+
+def test_a_gateway_without_camera_never_imports_httpx():
+    import subprocess
+    import sys
+
+    code = ("import sys; import gateway.daemon, gateway.uplink_http, gateway.heartbeat, gateway.roster_sync, "
+            "gateway.evidence_upload, gateway.sink, gateway.room_camera; "
+            "print('httpx' in sys.modules, 'httpcore' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]
