@@ -7,4 +7,4 @@ import sys
 # client (``httpx._main``: rich, click, pygments, about 7 MB resident) whenever those happen to be
 # installed. The gateway never runs that client, so it is kept out of the daemon's memory
 # (docs/benchmarks.md, "Memory").
-sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
