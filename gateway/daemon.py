@@ -10,8 +10,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import httpx
-
 from drivers.base import Driver, ResultSink
 
 from .config import GatewayConfig, InstrumentSection
@@ -19,7 +17,7 @@ from .errors import GatewayError
 from .instruments import build_driver
 from .health import Health, status_path, write_status_file
 from .heartbeat import start_heartbeats, stop_heartbeats
-from .http_client import client_for
+from .http_client import HttpClient, client_for
 from .keys import kid_of, load_private_key
 from .label_store import LabelBook
 from .outbox import Outbox
@@ -53,8 +51,10 @@ class Gateway:
         clock: Callable[[], datetime] = local_now,
         restart_delay_s: float = 5.0,
         final_upload_s: float = 3.0,
-        client: httpx.AsyncClient | None = None,
+        client: HttpClient | None = None,
     ) -> None:
+        """``client``: the LIMS client shared by uplink, heartbeats, roster sync and evidence upload
+        (each builds its own when None); the camera always has its own (httpx, for digest auth)."""
         self.config = config
         self.clock = clock
         self.restart_delay_s = restart_delay_s
@@ -123,8 +123,10 @@ class Gateway:
         finally:
             await stop_heartbeats(beats)
             await stop_heartbeats(roster)  # cancels and awaits any helper task, as the heartbeats'
-            if camera is not None and camera.client is not self._client:
+            if camera is not None:
                 await camera.client.aclose()
+            if uploader is not None and uploader.client is not self._client:
+                await uploader.client.aclose()
             if room is not None:
                 await room.close()
             if metrics is not None:
@@ -160,17 +162,19 @@ class Gateway:
         section = self.config.camera
         if section is None:
             return None, None
+        from .camera import camera_client  # httpx (digest auth) only with a camera
         from .evidence_store import EvidenceStore, evidence_dir
         from .evidence_upload import EvidenceUploader
         from .room_camera import RoomCamera
 
         lims = self.config.lims
         upload_url = lims.url if lims.transport == "http" else None
-        client = self._client or client_for(section.snapshot_url, upload_url, timeout_s=lims.timeout_s)
-        camera = RoomCamera(section, client, EvidenceStore(evidence_dir(self.config.gateway.outbox)), self.clock)
+        camera = RoomCamera(section, camera_client(section.snapshot_url, lims.timeout_s),
+                            EvidenceStore(evidence_dir(self.config.gateway.outbox)), self.clock)
         if upload_url is None:
             log.warning("snapshots are kept but not uploaded: image upload needs the http transport")
             return camera, None
+        client = self._client or client_for(upload_url, timeout_s=lims.timeout_s)
         uploader = EvidenceUploader(camera.store, outbox, upload_url, client)
         camera.on_kept = uploader.wake
         return camera, uploader

@@ -12,11 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import httpx
-
 from protocols.wire.paths import evidence_path
 
 from .evidence_store import EvidenceStore
+from .http_client import HttpClient, HttpFailed
 from .outbox import Outbox
 from .uplink_base import wait_any
 
@@ -28,7 +27,7 @@ MEDIA_TYPES = {".jpg": "image/jpeg", ".png": "image/png"}
 class EvidenceUploader:
     """Sends pending images every ``interval_s`` (or sooner when woken); use from the daemon's loop."""
 
-    def __init__(self, store: EvidenceStore, outbox: Outbox, lims_url: str, client: httpx.AsyncClient, *,
+    def __init__(self, store: EvidenceStore, outbox: Outbox, lims_url: str, client: HttpClient, *,
                  interval_s: float = 2.0) -> None:
         self.store = store
         self.outbox = outbox
@@ -56,20 +55,20 @@ class EvidenceUploader:
             try:
                 answer = await self.client.put(self.lims_url + evidence_path(sha256), content=path.read_bytes(),
                                                headers={"Content-Type": MEDIA_TYPES[path.suffix]})
-            except httpx.HTTPError as exc:
+            except HttpFailed as exc:
                 log.warning("evidence upload failed; will retry", extra={"sha256": sha256, "error": str(exc)})
                 return done
-            if answer.status_code in (200, 201):
+            if answer.status in (200, 201):
                 self.store.move(path, "sent")
                 self.uploaded += 1
                 done += 1
-            elif answer.status_code == 409:
+            elif answer.status == 409:
                 if not self._named_in_outbox(sha256):
                     log.warning("snapshot named by no envelope; not uploaded", extra={"sha256": sha256})
                     self.store.move(path, "orphaned")
-            elif answer.status_code < 500:
+            elif answer.status < 500:
                 log.error("LIMS refused a snapshot for good; moved aside",
-                          extra={"sha256": sha256, "status": answer.status_code, "answer": answer.text[:200]})
+                          extra={"sha256": sha256, "status": answer.status, "answer": answer.text[:200]})
                 self.store.move(path, "orphaned")
         return done
 

@@ -12,13 +12,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import httpx
-
 from protocols.signing import Signer
 from protocols.wire.heartbeat import build_heartbeat, sign_document
 from protocols.wire.paths import heartbeat_path
 
-from .http_client import client_for
+from .http_client import HttpClient, HttpFailed, client_for, describe
 from .config import GatewayConfig
 from .keys import kid_of
 from .uplink_base import wait_any
@@ -32,7 +30,7 @@ class HeartbeatSender:
     """Posts a signed heartbeat now and then every ``interval_s`` until stopped."""
 
     def __init__(self, url: str, key: Signer, interval_s: float, snapshot: Snapshot,
-                 clock: Callable[[], datetime], client: httpx.AsyncClient | None = None, timeout_s: float = 10.0,
+                 clock: Callable[[], datetime], client: HttpClient | None = None, timeout_s: float = 10.0,
                  site_id: str | None = None) -> None:
         self.url = url.rstrip("/")
         self.site_id = site_id
@@ -47,13 +45,13 @@ class HeartbeatSender:
         self.last_error: str | None = None
 
     async def send_once(self) -> None:
-        """Post one heartbeat; raises ``httpx.HTTPError`` (network) or ``HeartbeatRefused`` (non-200)."""
+        """Post one heartbeat; raises ``HttpFailed`` (network) or ``HeartbeatRefused`` (non-200)."""
         document = sign_document(
             build_heartbeat(self.snapshot(), self.kid, self.clock(), self.interval_s, self.site_id), self.key)
         response = await self._client.post(self.url + heartbeat_path(document["gateway"]),
                                            json=document)
-        if response.status_code != 200:
-            raise HeartbeatRefused(f"HTTP {response.status_code}: {response.text[:300]}")
+        if response.status != 200:
+            raise HeartbeatRefused(f"HTTP {response.status}: {response.text[:300]}")
         self.sent += 1
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -65,8 +63,8 @@ class HeartbeatSender:
                     if self.last_error is not None:
                         log.info("heartbeats reach the LIMS again")
                     self.last_error = None
-                except (httpx.HTTPError, HeartbeatRefused) as exc:
-                    error = f"{type(exc).__name__}: {exc}"
+                except (HttpFailed, HeartbeatRefused) as exc:
+                    error = describe(exc)
                     if self.last_error is None:
                         log.warning("heartbeat not accepted; retrying every %.1f s", self.interval_s,
                                     extra={"error": error, "url": self.url})
@@ -83,7 +81,7 @@ class HeartbeatRefused(Exception):
 
 def start_heartbeats(config: GatewayConfig, key: Signer, snapshot: Snapshot,
                      clock: Callable[[], datetime], stop: asyncio.Event,
-                     client: httpx.AsyncClient | None = None) -> asyncio.Task[None] | None:
+                     client: HttpClient | None = None) -> asyncio.Task[None] | None:
     """The heartbeat task for the http transport (``None`` for MQTT or ``heartbeat_s = 0``)."""
     lims = config.lims
     if lims.transport != "http" or lims.url is None or lims.heartbeat_s <= 0:

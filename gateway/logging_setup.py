@@ -36,4 +36,5 @@ def setup_json_logging(level: int = logging.INFO, stream: TextIO | None = None) 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for noisy in ("httpx", "httpcore"):  # httpx: the camera's client; httpcore: debug lines per request
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -6,8 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-
-import httpx
+from typing import TYPE_CHECKING
 
 from protocols.plausibility import CAMERA_FAILED
 from protocols.result import TestResult
@@ -16,6 +15,9 @@ from .camera import Snapshot, take_snapshot
 from .config import CameraSection
 from .evidence_store import EvidenceStore, with_evidence
 from .plausibility import add_flags
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("gateway.evidence")
 

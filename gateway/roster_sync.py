@@ -13,15 +13,13 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-import httpx
-
 from protocols._validation import Invalid
 from protocols.signing import Signer
 from protocols.wire.heartbeat import sign_document
 from protocols.wire.paths import ROSTER_PATH
 
 from .config import GatewayConfig
-from .http_client import client_for
+from .http_client import HttpClient, HttpFailed, client_for, describe
 from .keys import kid_of
 from .technicians import Roster, RosterError, SignIn, load_roster, save_roster
 from .uplink_base import wait_any
@@ -39,7 +37,7 @@ class RosterSync:
 
     def __init__(self, *, url: str, gateway_id: str, site_id: str, key: Signer, cache: Path,
                  sign_in: SignIn, interval_s: float, clock: Callable[[], datetime],
-                 client: httpx.AsyncClient | None = None, timeout_s: float = 10.0) -> None:
+                 client: HttpClient | None = None, timeout_s: float = 10.0) -> None:
         self.url = url.rstrip("/") + ROSTER_PATH.format(gateway=gateway_id)
         self.gateway_id, self.site_id = gateway_id, site_id
         self.key, self.kid = key, kid_of(key)
@@ -50,14 +48,14 @@ class RosterSync:
         self.last_error: str | None = None
 
     async def fetch_once(self) -> Roster:
-        """Fetch, check and cache the roster; raises ``httpx.HTTPError`` or ``RosterRefused``."""
+        """Fetch, check and cache the roster; raises ``HttpFailed`` or ``RosterRefused``."""
         request = sign_document({"gateway": self.gateway_id, "kid": self.kid, "site": self.site_id,
                                   "sent_at": self.clock().isoformat(timespec="milliseconds")}, self.key)
         response = await self._client.post(self.url, json=request)
-        if response.status_code != 200:
-            raise RosterRefused(f"HTTP {response.status_code}: {response.text[:300]}")
+        if response.status != 200:
+            raise RosterRefused(f"HTTP {response.status}: {response.text[:300]}")
         try:
-            roster = Roster.from_json(response.content)
+            roster = Roster.from_json(response.body)
         except Invalid as exc:
             raise RosterRefused(f"not a roster: {exc}") from exc
         if roster.site != self.site_id:
@@ -82,8 +80,8 @@ class RosterSync:
                     log.info("technician roster reaches the gateway again")
                 log.debug("technician roster refreshed", extra={"technicians": len(roster.technicians)})
                 self.last_error = None
-            except (httpx.HTTPError, RosterRefused, OSError) as exc:
-                error = f"{type(exc).__name__}: {exc}"
+            except (HttpFailed, RosterRefused, OSError) as exc:
+                error = describe(exc)
                 if self.last_error is None:
                     log.warning("technician roster not refreshed; signing in with the cached one",
                                 extra={"error": error, "url": self.url, "cache": str(self.cache)})
@@ -109,7 +107,7 @@ def sign_in_for(config: GatewayConfig) -> SignIn | None:
 
 def start_roster_sync(config: GatewayConfig, sign_in: SignIn | None, key: Signer,
                       clock: Callable[[], datetime], stop: asyncio.Event,
-                      client: httpx.AsyncClient | None = None) -> asyncio.Task[None] | None:
+                      client: HttpClient | None = None) -> asyncio.Task[None] | None:
     """The roster refresh task (None without sign-in or a LIMS URL)."""
     url = config.lims.url
     if sign_in is None or url is None:

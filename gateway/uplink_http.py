@@ -14,13 +14,11 @@ import sqlite3
 import time
 from typing import Any, NoReturn
 
-import httpx
-
 from protocols.wire.answers import NOT_ENROLLED_CODES
 from protocols.wire.paths import INGEST_PATH, NDJSON
 
 from .config import LimsSection
-from .http_client import client_for
+from .http_client import HttpClient, HttpFailed, client_for
 from .ingest_answer import AnswerRecorder, PassReport
 from .outbox import Outbox, StoredEnvelope
 from .uplink_base import UplinkStats, backoff_delay, wait_any
@@ -37,7 +35,7 @@ class UploadFailed(Exception):
 class HttpUplink:
     """Drains the outbox to the LIMS; ``wake()`` after each append, ``run()`` as a task."""
 
-    def __init__(self, outbox: Outbox, lims: LimsSection, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, outbox: Outbox, lims: LimsSection, client: HttpClient | None = None) -> None:
         self.outbox = outbox
         self.lims = lims
         self._client = client or client_for(lims.url, timeout_s=lims.timeout_s)
@@ -111,12 +109,12 @@ class HttpUplink:
             response = await self._client.post(
                 f"{self.lims.url}{INGEST_PATH}", content=body, headers={"content-type": NDJSON}
             )
-        except httpx.HTTPError as exc:
-            self._failed(batch, f"{type(exc).__name__}: {exc}")
-        if response.status_code == 413:
+        except HttpFailed as exc:
+            self._failed(batch, str(exc))
+        if response.status == 413:
             return self._too_large(batch, report)
-        if response.status_code != 200:
-            self._failed(batch, f"HTTP {response.status_code}: {response.text[:200]}")
+        if response.status != 200:
+            self._failed(batch, f"HTTP {response.status}: {response.text[:200]}")
         try:
             entries = _entries_by_line(response.json(), len(batch))
         except ValueError as exc:

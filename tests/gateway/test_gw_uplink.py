@@ -13,7 +13,8 @@ import pytest
 from msgspec.structs import replace
 
 from gateway.config import LimsSection
-from gateway.http_client import client_for
+from gateway.camera import camera_client
+from gateway.http_client import HttpClient, client_for
 from gateway.uplink_http import HttpUplink, UploadFailed
 from protocols._validation import convert
 from protocols.result import Sample
@@ -183,19 +184,24 @@ def ca_loads(monkeypatch):
     return loads
 
 
-def ssl_context_of(client: httpx.AsyncClient) -> ssl.SSLContext | None:
-    """The context the client's connection pool would use (httpx/httpcore internals, pinned here)."""
+def ssl_context_of(client: HttpClient | httpx.AsyncClient) -> ssl.SSLContext | None:
+    """The context the client's connection pool would use (httpcore internals, and httpx's, pinned here)."""
+    if isinstance(client, HttpClient):
+        return client._pool._ssl_context  # type: ignore[attr-defined]
     return client._transport._pool._ssl_context  # type: ignore[attr-defined]
 
 
 def test_plain_http_clients_set_up_no_tls(outbox, ca_loads):
     uplink = HttpUplink(outbox, lims_config("http://lims.example:8000"))
-    camera = client_for("http://camera.example/snap.jpg", "http://lims.example:8000", timeout_s=2.0)
+    lims = client_for("http://lims.example:8000", None, timeout_s=2.0)
+    camera = camera_client("http://camera.example/snap.jpg", timeout_s=2.0)
     try:
-        assert ssl_context_of(uplink._client) is None and ssl_context_of(camera) is None
+        assert ssl_context_of(uplink._client) is None and ssl_context_of(lims) is None
+        assert ssl_context_of(camera) is None
         assert ca_loads == []
     finally:
         asyncio.run(uplink.aclose())
+        asyncio.run(lims.aclose())
         asyncio.run(camera.aclose())
 
 
@@ -209,3 +215,13 @@ def test_an_https_peer_gets_a_verifying_client_with_certifis_bundle(ca_loads, ur
         assert [load[0] for load in ca_loads] == [certifi.where()]
     finally:
         asyncio.run(client.aclose())
+
+
+def test_an_https_camera_gets_httpxs_verifying_default(ca_loads):
+    camera = camera_client("https://camera.example/snap.jpg", timeout_s=2.0)
+    try:
+        context = ssl_context_of(camera)
+        assert context is not None and context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+        assert [load[0] for load in ca_loads] == [certifi.where()]
+    finally:
+        asyncio.run(camera.aclose())

@@ -99,9 +99,13 @@ def test_roster_refusals_say_why(lims: Lims, gateway: SigningGateway, name: str,
 def test_gateway_roster_sync_caches_the_roster_and_signs_in_from_it_when_the_lims_is_gone(
         lims: Lims, gateway: SigningGateway, tmp_path) -> None:
     import asyncio
+    import contextlib
+    import socket
+    from collections.abc import AsyncIterator
 
-    import httpx
+    import uvicorn
 
+    from gateway.http_client import HttpClient, HttpFailed
     from gateway.roster_sync import RosterRefused, RosterSync
     from gateway.technicians import SignIn, load_roster
 
@@ -110,32 +114,50 @@ def test_gateway_roster_sync_caches_the_roster_and_signs_in_from_it_when_the_lim
     technician_id = sign_in_setting(lims, "wang.tech", {"display_name": "王芳", "pin": "246810"}).json()["technician_id"]
     cache = tmp_path / "outbox.sqlite3.technicians.json"
 
-    async def sync_with(client: httpx.AsyncClient, sign_in: SignIn) -> Roster:
-        sync = RosterSync(url="http://lims", gateway_id=gateway.gateway, site_id=gateway.site["id"], key=gateway.key,
-                          cache=cache, sign_in=sign_in, interval_s=60, clock=lambda: datetime.now().astimezone(),
-                          client=client)
-        return await sync.fetch_once()
+    def free_port() -> int:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+
+    @contextlib.asynccontextmanager
+    async def served() -> AsyncIterator[str]:
+        """The test LIMS's app under a real uvicorn (the gateway's client speaks only real HTTP)."""
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(lims.client.app, host="127.0.0.1", port=port, lifespan="off",
+                                               log_level="warning"))
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            assert not task.done(), "uvicorn did not start"
+            await asyncio.sleep(0.01)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            await asyncio.wait_for(task, 10)
+
+    async def sync_with(url: str, sign_in: SignIn, signer: SigningGateway = gateway) -> Roster:
+        async with HttpClient(timeout_s=5) as client:
+            sync = RosterSync(url=url, gateway_id=signer.gateway, site_id=signer.site["id"], key=signer.key,
+                              cache=cache, sign_in=sign_in, interval_s=60,
+                              clock=lambda: datetime.now().astimezone(), client=client)
+            return await sync.fetch_once()
 
     async def scenario() -> None:
         online = SignIn(None, idle_s=600)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=lims.client.app)) as client:
-            roster = await sync_with(client, online)
+        async with served() as url:
+            roster = await sync_with(url, online)
         assert [t.id for t in roster.technicians] == [technician_id]
         assert online.with_pin(technician_id, "246810") is not None
 
         offline = SignIn(load_roster(cache), idle_s=600)  # the gateway restarted; the LIMS is unreachable
-        async with httpx.AsyncClient(base_url="http://127.0.0.1:9", timeout=1) as client:
-            with pytest.raises(httpx.HTTPError):
-                await sync_with(client, offline)
+        with pytest.raises(HttpFailed):
+            await sync_with(f"http://127.0.0.1:{free_port()}", offline)
         assert offline.with_pin(technician_id, "246810") is not None, "the cached roster must serve sign-in"
 
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=lims.client.app)) as client:
+        async with served() as url:
             other = SigningGateway(gateway=gateway.gateway, site=gateway.site)  # a key the LIMS does not know
-            sync = RosterSync(url="http://lims", gateway_id=other.gateway, site_id=other.site["id"], key=other.key,
-                              cache=cache, sign_in=offline, interval_s=60,
-                              clock=lambda: datetime.now().astimezone(), client=client)
             with pytest.raises(RosterRefused, match="403"):
-                await sync.fetch_once()
+                await sync_with(url, offline, other)
         assert load_roster(cache) == roster  # a refused answer leaves the cache as it was
 
     asyncio.run(scenario())
