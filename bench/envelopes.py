@@ -1,8 +1,9 @@
 """Signed envelope chains for the ingest and audit benchmarks: the test vector's result as distinct readings.
 
-Every result is its own test, as in a district's real traffic: a fresh id, its own sample (id and
-barcode) and its own EI-412 frame, whose ΔA values come from a digest of (gateway, seq), so readings
-of one or several chains coincide only by chance (about 1 in 200); 1 % are positive (cases are opened).
+Every result is its own test, as in a district's real traffic: a fresh id (UUIDv7, as drivers make them), its own sample (id and
+barcode) and its own EI-412 frame, whose ΔA values come from a digest of (gateway, seq) over about
+18 million pairs, so two readings of a run's tens of thousands coincide only by chance (a handful of
+pairs, each flagged as a replay); 1 % are positive (cases are opened).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import base64
 import copy
 import hashlib
 import json
-import uuid
 from decimal import ROUND_HALF_UP, Decimal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from firmware_sim.enzyme._encoder import channel_frame
 from protocols.envelope import GENESIS_PREV, b64url_encode, canonical, envelope_hash, public_key_bytes, seal
+from protocols.uuid7 import uuid7
 
 VECTOR = Path(__file__).resolve().parents[1] / "tests" / "data" / "envelope-vector.json"
 BASE_RESULT: dict[str, Any] = json.loads(VECTOR.read_text("utf-8"))["envelope"]["result"]
@@ -30,13 +31,14 @@ POSITIVE_EVERY = 100
 
 
 def _reading(gateway: str, seq: int) -> tuple[Decimal, Decimal, int]:
-    """(ΔA₀ 0.4100–0.4199, ΔAₜ, digest) of one reading: ΔAₜ 0.2100–0.2999 (inhibition below 50 %) or, every
-    100th, 0.1500–0.1599 (positive)."""
+    """(ΔA₀, ΔAₜ, digest) of one reading: ΔA₀ 0.3000–0.6999 and an inhibition of 5.00–49.99 % (negative) or,
+    every 100th, 50.00–89.99 % (positive), ΔAₜ rounded to four places like the instrument's."""
     digest = int.from_bytes(hashlib.sha256(f"{gateway}/{seq}".encode()).digest()[:8], "big")
-    control = Decimal("0.4100") + Decimal(digest % 100) / 10000
-    low = Decimal("0.1500") if seq % POSITIVE_EVERY == 0 else Decimal("0.2100")
-    span = 100 if seq % POSITIVE_EVERY == 0 else 900
-    return control, low + Decimal(digest // 100 % span) / 10000, digest
+    control = Decimal("0.3000") + Decimal(digest % 4000) / 10000
+    low, span = (Decimal("50.00"), 4000) if seq % POSITIVE_EVERY == 0 else (Decimal("5.00"), 4500)
+    inhibition = low + Decimal(digest // 4000 % span) / 100
+    sample = (control * (1 - inhibition / 100)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    return control, sample, digest
 
 
 def enzyme_result(seq: int, gateway: str = "gw-bench") -> dict[str, Any]:
@@ -46,7 +48,7 @@ def enzyme_result(seq: int, gateway: str = "gw-bench") -> dict[str, Any]:
     inhibition = float(((control - sample) / control * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
     result = copy.deepcopy(BASE_RESULT)
     result.update({
-        "id": str(uuid.uuid4()), "channel": channel, "verdict": "positive" if inhibition >= 50 else "negative",
+        "id": uuid7(), "channel": channel, "verdict": "positive" if inhibition >= 50 else "negative",
         "raw": {"transport": "serial", "encoding": "base64",
                 "data": base64.b64encode(channel_frame(channel, control, sample, "")).decode()},
     })

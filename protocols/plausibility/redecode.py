@@ -33,17 +33,17 @@ class Undecodable(Exception):
 
 
 def _enzyme_channel(raw: bytes) -> tuple[int, Decimal, Decimal]:
-    """(channel, ΔA₀, ΔAₜ) of a whole run (header, control, channel frames) or of a lone ``$R`` frame.
+    """(channel, ΔA₀, ΔAₜ) of a lone ``$R`` frame or of a whole run (header, control, channel frames).
 
-    The bytes are decoded once; the run is assembled from those events."""
+    The bytes are decoded once; only a run goes through the run assembler."""
     events = enzyme_replay.raw_events(raw)
+    if len(events) == 1 and isinstance(events[0], enzyme.ChannelMeasured):
+        return events[0].channel, events[0].control_delta_a, events[0].sample_delta_a
     try:
         reading = enzyme_replay.reading_from_events(events)
-        return reading.measurement.channel, reading.control.delta_a, reading.measurement.sample_delta_a
     except enzyme.ReplayError as exc:
-        if len(events) != 1 or not isinstance(events[0], enzyme.ChannelMeasured):
-            raise Undecodable(str(exc)) from exc
-        return events[0].channel, events[0].control_delta_a, events[0].sample_delta_a
+        raise Undecodable(str(exc)) from exc
+    return reading.measurement.channel, reading.control.delta_a, reading.measurement.sample_delta_a
 
 
 def _enzyme(result: TestResult, raw: bytes) -> Stated:
