@@ -44,10 +44,41 @@ def _spelt(path: Path) -> str:
     return path + "".join(reversed(parts))
 
 
+_SCALARS = frozenset({int, float, bool, type(None)})
+
+
+def _plainly_within(document: dict[str, Any] | list[Any]) -> bool:
+    """Whether every bound is kept with no text over ``MAX_TEXT_CHARS`` at all (no paths built); ``False``
+    sends the document to the walk that names the problem, or allows an unbounded text."""
+    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH or len(value) > (MAX_MEMBERS if type(value) is dict else MAX_ITEMS):
+            return False
+        if type(value) is dict:
+            if value and max(map(len, value)) > MAX_KEY_CHARS:
+                return False
+            members: Any = value.values()
+        else:
+            members = value
+        for member in members:
+            kind = type(member)
+            if kind is dict or kind is list:
+                stack.append((member, depth + 1))
+            elif kind is str:
+                if len(member) > MAX_TEXT_CHARS:
+                    return False
+            elif kind not in _SCALARS:
+                return False
+    return True
+
+
 def bounds_problem(document: Any, root: str, unbounded_text: frozenset[str] = frozenset()) -> str | None:
     """What in ``document`` (named ``root`` in paths) exceeds a bound, or ``None`` when all are kept."""
     if not isinstance(document, dict | list):
         return _text_problem(document, root, unbounded_text)
+    if type(document) in (dict, list) and _plainly_within(document):
+        return None
     stack: list[tuple[dict[str, Any] | list[Any], Path, int]] = [(document, root, 1)]
     while stack:
         value, path, depth = stack.pop()
