@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from ._layout import LAYOUTS, Layout, checksum
 from .events import FrameError, FrameEvent
 
 _HEX = frozenset(b"0123456789ABCDEF")
+_ILLEGAL = re.compile(rb"[^\x20-\x23\x25-\x29\x2b-\x7e]")
+"""A byte a frame's body may not hold: anything but printable ASCII, and ``$`` or ``*``."""
 
 
 def parse_frame(frame: bytes, offset: int) -> FrameEvent:
@@ -20,10 +24,11 @@ def parse_frame(frame: bytes, offset: int) -> FrameEvent:
     if computed != int(stated, 16):
         detail = f"computed {computed:02X}, frame says {stated.decode()}"
         return FrameError("bad_checksum", offset, detail, frame)
-    for index, byte in enumerate(body):
-        if not 0x20 <= byte <= 0x7E or byte in b"$*":
-            detail = f"illegal byte 0x{byte:02X} at stream offset {offset + 1 + index}"
-            return FrameError("bad_field", offset, detail, frame)
+    illegal = _ILLEGAL.search(body)
+    if illegal is not None:
+        index, byte = illegal.start(), body[illegal.start()]
+        detail = f"illegal byte 0x{byte:02X} at stream offset {offset + 1 + index}"
+        return FrameError("bad_field", offset, detail, frame)
     kind, *fields = body.decode("ascii").split(",")
     layout = LAYOUTS.get(kind)
     if layout is None:

@@ -200,3 +200,18 @@ def test_arbitrary_bytes_never_raise_and_account_for_every_byte(chunks):
 def test_a_good_frame_after_any_noise_is_still_decoded(noise):
     events = decode(noise, GOOD_CONTROL)
     assert isinstance(events[-1], ControlMeasured) and events[-1].offset == len(noise)
+
+
+def test_every_byte_value_in_a_body_is_judged_as_the_layout_says() -> None:
+    """Printable ASCII but ``$`` and ``*`` may stand in a frame's body; any other byte is named, with its offset."""
+    from protocols.enzyme._parse import parse_frame
+
+    for byte in range(256):
+        body = b"H,EI-412,SN1," + bytes([byte])
+        check = 0
+        for value in body:
+            check ^= value
+        event = parse_frame(b"$" + body + b"*%02X\r\n" % check, 100)
+        illegal = not 0x20 <= byte <= 0x7E or byte in b"$*"
+        named = f"illegal byte 0x{byte:02X} at stream offset {100 + len(body)}"
+        assert (getattr(event, "detail", None) == named) is illegal, (byte, event)
