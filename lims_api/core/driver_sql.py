@@ -45,6 +45,14 @@ def fetch(session: Session, sql: str, params: Sequence[Any] = ()) -> list[tuple[
     return [tuple(row) for row in result.fetchall()] if result.returns_rows else []
 
 
+def read(session: Session, column: Any, value: Any) -> Any:
+    """``value`` as the driver returned it for ``column``, as the ORM would read it (SQLite's text as a
+    datetime, say)."""
+    dialect = session.connection().dialect
+    process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+    return value if process is None or value is None else process(value)
+
+
 def bound(session: Session, column: Any, value: Any) -> Any:
     """``value`` as ``column``'s type hands it to the driver (a datetime as SQLite's text, say)."""
     dialect = session.connection().dialect

@@ -7,17 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from protocols.envelope import b64url_decode, key_id, verify_signed_bytes
 from protocols.errors import EnvelopeError
 
+from lims_api.core.driver_sql import fetch, marks, read
 from lims_api.core.errors import EnvelopeRejected
 
 from .checks import CheckedEnvelope
 from .models import GatewayKey
 
+_REVOKED_AT = GatewayKey.__table__.c.revoked_at
 _KEY_CACHE_SIZE = 4096
 _public_keys: dict[str, tuple[str, Ed25519PublicKey] | None] = {}
 """base64url public key -> (its kid, key object), or ``None`` when it is no valid Ed25519 key."""
@@ -34,10 +35,12 @@ class EnrolledKey:
 
 def gateway_keys(session: Session, gateway: str, kids: Sequence[str] | None = None) -> dict[str, EnrolledKey]:
     """The gateway's enrolled keys by kid (only ``kids`` when given)."""
-    query = select(GatewayKey.kid, GatewayKey.public_key, GatewayKey.revoked_at).where(GatewayKey.gateway_id == gateway)
+    sql = "SELECT kid, public_key, revoked_at FROM gateway_keys WHERE gateway_id = ?"
     if kids is not None:
-        query = query.where(GatewayKey.kid.in_(kids))
-    return {row.kid: EnrolledKey(row.kid, row.public_key, row.revoked_at) for row in session.execute(query)}
+        sql += f" AND kid IN ({marks(len(kids))})"
+    rows = fetch(session, sql, [gateway, *(kids or ())])
+    return {kid: EnrolledKey(kid, public_key, read(session, _REVOKED_AT, revoked_at))
+            for kid, public_key, revoked_at in rows}
 
 
 def _key_object(public_key: str) -> tuple[str, Ed25519PublicKey] | None:

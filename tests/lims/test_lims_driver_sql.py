@@ -10,7 +10,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from lims_api.core.db import make_engine
-from lims_api.core.driver_sql import bound, fetch, insert_rows, marks
+from lims_api.core.driver_sql import bound, fetch, insert_rows, marks, read
 from lims_api.evidence.models import ResultFlag
 from lims_api.ingest.models import Gateway, Site, StoredEnvelope
 
@@ -69,6 +69,8 @@ def test_fetch_and_bound_use_the_driver_marks(db_url: str) -> None:
         assert fetch(session, "UPDATE gateways SET last_seen_at = ? WHERE id = ? RETURNING site_id", (seen, "gw-1")) \
             == [("s-1",)]
         assert session.get(Gateway, "gw-1").last_seen_at == AT  # read back through the ORM's own type
+        [(stored,)] = fetch(session, "SELECT last_seen_at FROM gateways WHERE id = ?", ("gw-1",))
+        assert read(session, Gateway.__table__.c.last_seen_at, stored) == AT
         rows = fetch(session, f"SELECT id FROM gateways WHERE id IN ({marks(3)})", ("gw-0", "gw-1", "gw-2"))
         assert rows == [("gw-1",)]
         session.rollback()
