@@ -25,17 +25,8 @@ _ID_USERS = ("drivers.enzyme_inhibition._mapping", "drivers.modbus_profile._resu
              "drivers.serial_line_profile._result", "drivers.astm_quantitative.mapping", "tests.gateway.gw_fake_driver")
 
 
-ASTM_DOC = [  # docs/instruments/multi-item-analyzer.md's worked example (tests/astm/test_astm_mapping.py)
-    "H|\\^&|1||FS-Q8^Q8-230117^2.1.0|||||LIS||P|LIS2-A2|20240501093600",
-    "P|1|S202405010001|||腌萝卜||||||||||||||||||||A-07",
-    "O|1|S202405010001|3|^^^NO2\\^^^HCHO\\^^^SO2\\^^^BORAX|R||20240501092900||||N||||腌渍蔬菜||||||||||F",
-    "R|1|^^^NO2|26.40|mg/kg|0 to 20|H||F||T01|20240501092900|20240501093400|FS-Q8^Q8-230117",
-    "R|2|^^^HCHO|1.25|mg/kg|0 to 10|N||F||T01|20240501092900|20240501093430|FS-Q8^Q8-230117",
-    "R|3|^^^SO2|35.00|mg/kg|0 to 200|N||F||T01|20240501092900|20240501093500|FS-Q8^Q8-230117",
-    "R|4|^^^BORAX||mg/kg|0 to 0|||X||T01|20240501092900|20240501093530|FS-Q8^Q8-230117",
-    "C|1|I|E07^吸光度超出范围|G",
-    "L|1|N",
-]
+ASTM_DOC = (Path(__file__).resolve().parent / "data" / "astm-worked-example.txt").read_text("utf-8").splitlines()
+"""docs/instruments/multi-item-analyzer.md's worked example (also tests/astm/test_astm_mapping.py)."""
 
 
 @contextmanager
