@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 _Processor = Callable[[Any], Any] | None
 _SQL: dict[tuple[str, str], str] = {}
+_PROCESSORS: dict[tuple[str, str, str, bool], _Processor] = {}
 _INSERTS: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[_Processor]]] = {}
 
 
@@ -45,18 +46,25 @@ def fetch(session: Session, sql: str, params: Sequence[Any] = ()) -> list[tuple[
     return [tuple(row) for row in result.fetchall()] if result.returns_rows else []
 
 
+def _processor(dialect: Dialect, column: Any, reading: bool) -> _Processor:
+    """``column``'s own conversion for this dialect, from the driver's value (``reading``) or to it."""
+    key = (dialect.name, column.table.name, column.name, reading)
+    if key not in _PROCESSORS:
+        type_ = column.type.dialect_impl(dialect)
+        _PROCESSORS[key] = type_.result_processor(dialect, None) if reading else type_.bind_processor(dialect)
+    return _PROCESSORS[key]
+
+
 def read(session: Session, column: Any, value: Any) -> Any:
     """``value`` as the driver returned it for ``column``, as the ORM would read it (SQLite's text as a
     datetime, say)."""
-    dialect = session.connection().dialect
-    process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+    process = _processor(session.connection().dialect, column, reading=True)
     return value if process is None or value is None else process(value)
 
 
 def bound(session: Session, column: Any, value: Any) -> Any:
     """``value`` as ``column``'s type hands it to the driver (a datetime as SQLite's text, say)."""
-    dialect = session.connection().dialect
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    process = _processor(session.connection().dialect, column, reading=False)
     return value if process is None or value is None else process(value)
 
 
@@ -70,8 +78,7 @@ def _insert_plan(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> tu
                 raise ValueError(f"{table.name}.{column.name} has a computed default: the rows must give it")
         names = ", ".join(columns)
         sql = _native(dialect, f"INSERT INTO {table.name} ({names}) VALUES ({marks(len(columns))})")
-        types = [table.columns[name].type.dialect_impl(dialect) for name in columns]
-        plan = (sql, [type_.bind_processor(dialect) for type_ in types])
+        plan = (sql, [_processor(dialect, table.columns[name], reading=False) for name in columns])
         _INSERTS[key] = plan
     return plan
 
