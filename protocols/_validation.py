@@ -90,7 +90,7 @@ _READY: set[Any] = set()
 _FIRST_USE = threading.Lock()
 
 
-def _ready(kind: Any) -> None:
+def ready(kind: Any) -> None:
     """Build ``kind``'s msgspec type information once, under a lock: msgspec builds it on first use,
     and a thread that finds it half built crashes the process (segfault in ``convert``, msgspec 0.22.0;
     the LIMS decodes in its request threads)."""
@@ -102,7 +102,7 @@ def _ready(kind: Any) -> None:
 
 def convert(data: Any, kind: type[T], *, strict: bool = True, hook: DecHook = dec_hook) -> T:
     """``data`` as ``kind``; :class:`Invalid` names every mistake found."""
-    _ready(kind)
+    ready(kind)
     try:
         return msgspec.convert(data, kind, strict=strict, dec_hook=hook)
     except msgspec.ValidationError as exc:
@@ -112,7 +112,7 @@ def convert(data: Any, kind: type[T], *, strict: bool = True, hook: DecHook = de
 
 def from_json(text: str | bytes, kind: type[T], *, hook: DecHook = dec_hook) -> T:
     """JSON ``text`` as ``kind``; :class:`Invalid` says why not (not JSON at all, or each mistake)."""
-    _ready(kind)
+    ready(kind)
     try:
         return msgspec.json.decode(text, type=kind, dec_hook=hook)
     except msgspec.ValidationError:

@@ -14,6 +14,8 @@ from typing import Any, ClassVar, Literal, get_args
 
 import msgspec
 
+from ._validation import ready
+
 SiteKind = Literal["market", "supermarket", "school", "canteen", "station"]
 TestKind = Literal["enzyme_inhibition", "colloidal_gold", "quantitative"]
 Verdict = Literal["negative", "positive", "invalid"]
@@ -261,6 +263,7 @@ _PARTS: tuple[tuple[str, type[_Part]], ...] = (
     ("site", Site), ("instrument", Instrument), ("sample", Sample), ("test", TestSpec),
     ("measurement", Measurement), ("qc", QC), ("raw", Raw),
 )
+_PART_OF = dict(_PARTS)
 _OBJECTS: tuple[type[_Part], ...] = (TestResult, Site, Instrument, Sample, TestSpec, Measurement, QC, Raw)
 _NAMES: dict[type[_Part], frozenset[str]] = {
     part: frozenset(part.__struct_fields__) - {"extra"} for part in _OBJECTS
@@ -269,9 +272,7 @@ _NAMES: dict[type[_Part], frozenset[str]] = {
 _SPLITS = tuple((name, part, _NAMES[part]) for name, part in _PARTS)
 _TOP_NAMES = _NAMES[TestResult]
 
-# msgspec builds a struct's type information on first use, and a thread that finds it half built
-# crashes the process (segfault in ``convert``, msgspec 0.22.0): build it now, while importing.
-msgspec.json.Decoder(TestResult)
+ready(TestResult)  # its msgspec type information, built now: a first use in several threads at once crashes
 
 
 def _kind(value: object) -> str:
@@ -361,7 +362,7 @@ def _problems(obj: Any) -> list[tuple[str, str]]:
                 found.append(("$", f"Object missing required field `{field.name}`"))
             continue
         value = obj[field.name]
-        part = dict(_PARTS).get(field.name)
+        part = _PART_OF.get(field.name)
         try:
             msgspec.convert(_split(part, value) if part else value, field.type, strict=True)
         except msgspec.ValidationError as exc:
